@@ -1,0 +1,65 @@
+//! `cargo xtask bench [--no-criterion] [SECTION...]`: the benchmarks of `bench/`, in release
+//! mode. Each section runs its criterion benches (full statistics and reports under
+//! `target/criterion`), then prints a Markdown table of throughputs and ratios measured by the
+//! `castellan-bench` binary.
+//!
+//! A new section (evaluator, store, sigv4) is a function here, listed in [`SECTIONS`], with a
+//! bench target and a section of the same name in `bench/`.
+
+use crate::{cargo, run};
+
+/// What every section is told.
+struct Options {
+    /// Whether to run the criterion benches before printing the table.
+    criterion: bool,
+}
+
+/// A section: runs its benchmarks and prints its table.
+type Section = fn(&Options) -> Result<(), String>;
+
+/// The sections, in the order they run when none is named.
+const SECTIONS: &[(&str, Section)] = &[("parse", parse)];
+
+const USAGE: &str = "usage: cargo xtask bench [--no-criterion] [SECTION...] (sections: parse)";
+
+pub(crate) fn bench(args: &[String]) -> Result<(), String> {
+    let mut options = Options { criterion: true };
+    let mut selected = Vec::new();
+    for arg in args {
+        match arg.as_str() {
+            "--no-criterion" => options.criterion = false,
+            flag if flag.starts_with('-') => {
+                return Err(format!("unknown option `{flag}`\n{USAGE}"));
+            }
+            name => match SECTIONS.iter().find(|(section, _)| *section == name) {
+                Some(&section) => selected.push(section),
+                None => return Err(format!("unknown section `{name}`\n{USAGE}")),
+            },
+        }
+    }
+    if selected.is_empty() {
+        selected.extend_from_slice(SECTIONS);
+    }
+    for (_, section) in selected {
+        section(&options)?;
+    }
+    Ok(())
+}
+
+/// Policy parsing: Castellan against `serde_json::Value` on the same documents.
+fn parse(options: &Options) -> Result<(), String> {
+    section("parse", options)
+}
+
+/// Runs the criterion bench target `name`, then the table printer's section `name`.
+fn section(name: &str, options: &Options) -> Result<(), String> {
+    let cargo = cargo();
+    if options.criterion {
+        run(&cargo, &["bench", "--package", "castellan-bench", "--bench", name], &[])?;
+    }
+    run(
+        &cargo,
+        &["run", "--release", "--quiet", "--package", "castellan-bench", "--bin", "castellan-bench", "--", name],
+        &[],
+    )
+}

@@ -69,6 +69,15 @@ impl Context {
         self.entries.entry(key.to_ascii_lowercase().into()).or_insert_with(|| ContextValue::single(value));
     }
 
+    /// Sets `PREFIXKEY` for each tag, unless already set: `aws:PrincipalTag/` for the
+    /// principal's tags, `aws:ResourceTag/` for the resource's, `aws:RequestTag/` for tags in
+    /// the request. Tag keys are compared without regard to case, like all key names.
+    pub fn set_tags(&mut self, prefix: &str, tags: &[(Box<str>, Box<str>)]) {
+        for (key, value) in tags {
+            self.set_default(&format!("{prefix}{key}"), value);
+        }
+    }
+
     /// Looks `key` up; `lower_key` must already be lowercase (as `ConditionKey::lower` is).
     pub fn get_lower(&self, lower_key: &str) -> Option<&ContextValue> {
         self.entries.get(lower_key)

@@ -20,7 +20,7 @@ use castellan_policy::{
 
 use crate::decision::{Decision, LayerKind, Layers, MatchedStatement, NamedPolicy, OrgLevel, Outcome};
 use crate::index::PolicySet;
-use crate::matching::{action_matches, conditions_hold, resource_matches};
+use crate::matching::{action_matches, conditions_hold, resource_parts_match, split_arn};
 use crate::request::{Principal, PrincipalType, Request};
 
 /// How a resource-policy statement names the caller, which decides what its grant is worth.
@@ -182,7 +182,12 @@ impl Explain {
 }
 
 fn run<R: Recorder>(request: &Request<'_>, layers: &CompiledLayers<'_>, rec: &mut R) -> (Outcome, Option<LayerKind>) {
-    let mut ev = Evaluation { request: *request, has_boundary: layers.permissions_boundary.is_some(), rec };
+    let mut ev = Evaluation {
+        request: *request,
+        has_boundary: layers.permissions_boundary.is_some(),
+        resource_parts: None,
+        rec,
+    };
     let identity = ev.layer(LayerKind::Identity, &layers.identity, None);
     let boundary = match &layers.permissions_boundary {
         Some(set) => ev.layer(LayerKind::PermissionsBoundary, set, None),
@@ -285,23 +290,34 @@ struct Evaluation<'r, 'x, R> {
     /// Whether the caller has a permissions boundary (a `Deny` + `NotPrincipal` statement then
     /// covers it whatever it lists).
     has_boundary: bool,
+    /// The request's resource split into its parts, once a statement needs them (`None`
+    /// inside: not an ARN).
+    resource_parts: Option<Option<[&'r str; 5]>>,
     rec: &'x mut R,
 }
 
 impl<R: Recorder> Evaluation<'_, '_, R> {
-    /// Whether `s` applies, leaving the principal aside.
-    fn applies(&mut self, s: &Statement) -> bool {
+    /// Whether `s` applies, leaving the principal aside; `action_known`: its `Action` element is
+    /// known to cover the request's action.
+    fn applies(&mut self, s: &Statement, action_known: bool) -> bool {
         let r = &self.request;
+        if !action_known && !action_matches(&s.action, r.action) {
+            return false;
+        }
+        if let Some(clause) = &s.resource {
+            let parts = *self.resource_parts.get_or_insert_with(|| split_arn(r.resource));
+            if !resource_parts_match(clause, parts, r.context) {
+                return false;
+            }
+        }
         let rec = &mut *self.rec;
-        action_matches(&s.action, r.action)
-            && s.resource.as_ref().is_none_or(|c| resource_matches(c, r.resource, r.context))
-            && conditions_hold(&s.conditions, r.context, &mut |k| rec.missing(k))
+        conditions_hold(&s.conditions, r.context, &mut |k| rec.missing(k))
     }
 
     fn layer(&mut self, layer: LayerKind, set: &PolicySet<'_>, level: Option<usize>) -> Verdict {
         let mut verdict = Verdict::default();
         let (action, resource) = (self.request.action, self.request.resource);
-        set.candidates(action, resource, |policy, index, s| {
+        set.candidates(action, resource, |policy, index, s, action_known| {
             // Principals in identity-side layers are rejected by their kinds; an RCP's is `*`.
             let principal_ok = match &s.principal {
                 None => true,
@@ -309,7 +325,7 @@ impl<R: Recorder> Evaluation<'_, '_, R> {
                     principal_clause_grant(clause, s.effect, self.request.principal, self.has_boundary).is_some()
                 }
             };
-            if principal_ok && self.applies(s) {
+            if principal_ok && self.applies(s, action_known) {
                 self.rec.statement(layer, policy, level, index, s);
                 match s.effect {
                     Effect::Allow => verdict.allow = true,
@@ -337,13 +353,13 @@ impl<R: Recorder> Evaluation<'_, '_, R> {
         let mut verdict = Verdict::default();
         let mut best: Option<Grant> = None;
         let (action, resource) = (self.request.action, self.request.resource);
-        set.candidates(action, resource, |policy, index, s| {
+        set.candidates(action, resource, |policy, index, s, action_known| {
             let Some(clause) = &s.principal else { return };
             let Some(grant) = principal_clause_grant(clause, s.effect, self.request.principal, self.has_boundary)
             else {
                 return;
             };
-            if !self.applies(s) {
+            if !self.applies(s, action_known) {
                 return;
             }
             self.rec.statement(LayerKind::Resource, policy, None, index, s);

@@ -20,7 +20,7 @@ use castellan_policy::{ActionClause, ResourceClause, ResourcePattern, Statement}
 use crate::decision::NamedPolicy;
 
 /// Sets with at most this many statements are walked, not indexed.
-const INDEX_THRESHOLD: usize = 16;
+const INDEX_THRESHOLD: usize = 8;
 
 /// FNV-1a: the keys are short and not attacker-chosen at compile time; lookups hash request
 /// strings, so a fast hash matters more than flood resistance here.
@@ -154,24 +154,28 @@ impl<'p> PolicySet<'p> {
 
     /// Calls `f` for each statement that may apply to `action` on `resource` (possibly twice
     /// for a statement listed under several keys; the caller's checks are idempotent).
+    ///
+    /// `f`'s last argument tells that the statement's `Action` element is known to cover the
+    /// action: it was found under the action's exact name, so one of its patterns is that name
+    /// (without wildcards, in another case at most), and the caller need not match it again.
     pub(crate) fn candidates(
         &self,
         action: &str,
         resource: &str,
-        mut f: impl FnMut(&NamedPolicy<'p>, usize, &'p Statement),
+        mut f: impl FnMut(&NamedPolicy<'p>, usize, &'p Statement, bool),
     ) {
-        let mut visit = |(p, s): Slot| {
+        let mut visit = |(p, s): Slot, action_known: bool| {
             if let Some(policy) = self.policies.get(p as usize) {
                 let statements: &'p [Statement] = &policy.policy.statements;
                 if let Some(statement) = statements.get(s as usize) {
-                    f(policy, s as usize, statement);
+                    f(policy, s as usize, statement, action_known);
                 }
             }
         };
         let Some(index) = &self.index else {
             for (p, policy) in self.policies.iter().enumerate() {
                 for s in 0..policy.policy.statements.len() {
-                    visit((p as u32, s as u32));
+                    visit((p as u32, s as u32), false);
                 }
             }
             return;
@@ -180,13 +184,13 @@ impl<'p> PolicySet<'p> {
         let mut buf = [0u8; 128];
         let lower = lowercase(action, &mut buf);
         if let Some(by) = lower.and_then(|l| index.exact.get(l)) {
-            by.visit(anchor, &mut visit);
+            by.visit(anchor, &mut |slot| visit(slot, true));
         }
         let service = lower.and_then(|l| l.split_once(':')).map(|(s, _)| s);
         if let Some(by) = service.and_then(|s| index.service.get(s)) {
-            by.visit(anchor, &mut visit);
+            by.visit(anchor, &mut |slot| visit(slot, false));
         }
-        index.any.visit(anchor, &mut visit);
+        index.any.visit(anchor, &mut |slot| visit(slot, false));
     }
 }
 
@@ -231,4 +235,156 @@ fn build_index(policies: &[NamedPolicy<'_>]) -> Index {
         }
     }
     index
+}
+
+/// Indexed sets decide and explain as the same statements walked one by one.
+#[cfg(test)]
+mod equivalence_tests {
+    use castellan_policy::{Policy, PolicyKind};
+    use proptest::prelude::*;
+
+    use crate::{Context, Layers, NamedPolicy, Principal, Request, evaluate};
+
+    const ACTIONS: &[&str] = &[
+        "*",
+        "s3:GetObject",
+        "S3:getobject",
+        "s3:Get*",
+        "s3:*",
+        "s3:Get?bject",
+        "s3:*Object",
+        "s3:PutObject",
+        "ec2:Describe*",
+        "ec2:DescribeInstances",
+        "sqs:SendMessage",
+        "kms:*",
+        "Kms:Decrypt",
+        "dynamodb:Scan",
+    ];
+    const RESOURCES: &[&str] = &[
+        "*",
+        "arn:aws:s3:::bucket",
+        "arn:aws:s3:::bucket/*",
+        "arn:aws:s3:::bucket/a/*",
+        "arn:aws:s3:::other/*",
+        "arn:aws:s3:::buck*",
+        "arn:aws:s3:::bucket/${aws:username}/*",
+        "arn:aws:ec2:*:123456789012:instance/*",
+        "arn:aws:ec2:us-east-1:123456789012:instance/i-1",
+        "arn:aws:sqs:us-east-1:123456789012:queue1",
+        "arn:aws:kms:us-east-1:123456789012:key/k1",
+        "arn:aws:s3:*:*:bucket/*",
+        "arn:*:sqs:us-east-1:123456789012:*",
+    ];
+    const CONDITIONS: &[&str] = &[
+        r#"{"StringEquals": {"aws:username": "alice"}}"#,
+        r#"{"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}"#,
+        r#"{"NotIpAddress": {"aws:SourceIp": ["10.0.0.0/8", "192.168.0.0/16"]}}"#,
+        r#"{"Bool": {"aws:SecureTransport": "true"}}"#,
+    ];
+    const REQUEST_ACTIONS: &[&str] = &[
+        "s3:GetObject",
+        "S3:GETOBJECT",
+        "s3:PutObject",
+        "s3:ListBucket",
+        "ec2:DescribeInstances",
+        "sqs:SendMessage",
+        "kms:Decrypt",
+        "dynamodb:Scan",
+    ];
+    const REQUEST_RESOURCES: &[&str] = &[
+        "*",
+        "arn:aws:s3:::bucket",
+        "arn:aws:s3:::bucket/a/b.txt",
+        "arn:aws:s3:::bucket/alice/x",
+        "arn:aws:s3:::other/x",
+        "arn:aws:ec2:us-east-1:123456789012:instance/i-1",
+        "arn:aws:sqs:us-east-1:123456789012:queue1",
+        "arn:aws:kms:us-east-1:123456789012:key/k1",
+    ];
+
+    fn pick(list: &'static [&'static str]) -> impl Strategy<Value = &'static str> {
+        prop::sample::select(list)
+    }
+
+    fn quoted(items: &[&str]) -> String {
+        let items: Vec<String> = items.iter().map(|i| format!("\"{i}\"")).collect();
+        format!("[{}]", items.join(", "))
+    }
+
+    fn statement() -> impl Strategy<Value = String> {
+        (
+            any::<bool>(),
+            prop::bool::weighted(0.15),
+            prop::collection::vec(pick(ACTIONS), 1..=3),
+            prop::bool::weighted(0.15),
+            prop::collection::vec(pick(RESOURCES), 1..=2),
+            prop::option::weighted(0.3, pick(CONDITIONS)),
+        )
+            .prop_map(|(allow, not_action, actions, not_resource, resources, condition)| {
+                format!(
+                    r#"{{"Effect": "{}", "{}": {}, "{}": {}{}}}"#,
+                    if allow { "Allow" } else { "Deny" },
+                    if not_action { "NotAction" } else { "Action" },
+                    quoted(&actions),
+                    if not_resource { "NotResource" } else { "Resource" },
+                    quoted(&resources),
+                    condition.map(|c| format!(r#", "Condition": {c}"#)).unwrap_or_default(),
+                )
+            })
+    }
+
+    fn policies() -> impl Strategy<Value = Vec<Policy>> {
+        prop::collection::vec(prop::collection::vec(statement(), 3..=12), 1..=4).prop_map(|policies| {
+            policies
+                .into_iter()
+                .map(|statements| {
+                    let text = format!(r#"{{"Version": "2012-10-17", "Statement": [{}]}}"#, statements.join(", "));
+                    Policy::parse(&text, PolicyKind::Identity).unwrap_or_else(|e| panic!("{e}: {text}"))
+                })
+                .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn indexed_sets_decide_as_walked_ones(
+            identity in policies(),
+            session in prop::option::of(policies()),
+            action in pick(REQUEST_ACTIONS),
+            resource in pick(REQUEST_RESOURCES),
+            ip in pick(&["10.1.2.3", "8.8.8.8"]),
+        ) {
+            fn named(policies: &[Policy]) -> Vec<NamedPolicy<'_>> {
+                const IDS: &[&str] = &["p0", "p1", "p2", "p3"];
+                policies.iter().zip(IDS).map(|(policy, id)| NamedPolicy { id, policy }).collect()
+            }
+            let session_arn = "arn:aws:sts::123456789012:assumed-role/role/alice";
+            let user_arn = "arn:aws:iam::123456789012:user/alice";
+            let caller = Principal::from_arn(if session.is_some() { session_arn } else { user_arn }, None).unwrap();
+            let mut context = Context::new();
+            context.set("aws:SourceIp", ip).set("aws:username", "alice").set("aws:SecureTransport", "true");
+            caller.fill_context(&mut context);
+            let request = Request { principal: &caller, action, resource, resource_account: None, context: &context };
+            let layers = Layers {
+                identity: named(&identity),
+                session: session.as_deref().map(named).unwrap_or_default(),
+                ..Layers::default()
+            };
+            let walked = evaluate(&request, &layers);
+            let compiled = layers.compile();
+            prop_assert_eq!(compiled.decide(&request), walked.outcome);
+            let explained = compiled.evaluate(&request);
+            prop_assert_eq!(explained.outcome, walked.outcome);
+            prop_assert_eq!(explained.denied_by, walked.denied_by);
+            let key = |m: &crate::MatchedStatement| (m.layer.as_str(), m.level, m.index, m.policy_id.clone());
+            let mut got: Vec<_> = explained.matched.iter().map(key).collect();
+            let mut want: Vec<_> = walked.matched.iter().map(key).collect();
+            got.sort();
+            want.sort();
+            prop_assert_eq!(got, want);
+        }
+    }
 }

@@ -1,25 +1,49 @@
 //! Whether one statement applies to a request: actions, resources and conditions, with policy
 //! variables resolved from the request context.
 
+use std::cell::OnceCell;
+use std::net::IpAddr;
+
 use castellan_policy::wildcard::{self, Case};
 use castellan_policy::{
-    ActionClause, ArnPattern, BaseOperator, Condition, ConditionKey, ResourceClause, ResourcePattern, Segment,
-    SetQualifier, Template, Timestamp, TypedValue, decode_base64, parse_bool, parse_ip,
+    ActionClause, ActionPattern, ArnPattern, BaseOperator, Condition, ConditionKey, ResourceClause, ResourcePattern,
+    Segment, SetQualifier, Template, Timestamp, TypedValue, decode_base64, parse_bool, parse_ip,
 };
 
-use crate::context::Context;
+use ipnet::IpNet;
+
+use crate::context::{Context, ContextValue};
 
 /// Whether the `Action` / `NotAction` element covers `action` (`service:Name`).
 pub fn action_matches(clause: &ActionClause, action: &str) -> bool {
     match clause {
-        ActionClause::Action(patterns) => patterns.iter().any(|p| p.matches(action)),
-        ActionClause::NotAction(patterns) => !patterns.iter().any(|p| p.matches(action)),
+        ActionClause::Action(patterns) => patterns.iter().any(|p| pattern_covers(p, action)),
+        ActionClause::NotAction(patterns) => !patterns.iter().any(|p| pattern_covers(p, action)),
     }
+}
+
+/// [`ActionPattern::matches`], rejecting at once most patterns of other services: a pattern
+/// that starts with a literal character covers only actions that start with the same one
+/// (ignoring case; for ASCII characters, ASCII case), and the action's service is its first
+/// word.
+fn pattern_covers(pattern: &ActionPattern, action: &str) -> bool {
+    if let (Some(&p), Some(&a)) = (pattern.as_str().as_bytes().first(), action.as_bytes().first()) {
+        if p.is_ascii() && a.is_ascii() && p != b'*' && p != b'?' && !p.eq_ignore_ascii_case(&a) {
+            return false;
+        }
+    }
+    pattern.matches(action)
 }
 
 /// Whether the `Resource` / `NotResource` element covers `resource` (an ARN, or `*` for
 /// actions that take no resource).
 pub fn resource_matches(clause: &ResourceClause, resource: &str, context: &Context) -> bool {
+    resource_parts_match(clause, split_arn(resource), context)
+}
+
+/// [`resource_matches`] for a resource already split by [`split_arn`] (`None`: not an ARN), so
+/// that a decision splits the request's resource once for all its statements.
+pub(crate) fn resource_parts_match(clause: &ResourceClause, resource: Option<[&str; 5]>, context: &Context) -> bool {
     match clause {
         ResourceClause::Resource(patterns) => patterns.iter().any(|p| pattern_matches(p, resource, context)),
         // An entry whose variable cannot be resolved matches nothing, so it excludes nothing.
@@ -27,7 +51,7 @@ pub fn resource_matches(clause: &ResourceClause, resource: &str, context: &Conte
     }
 }
 
-fn pattern_matches(pattern: &ResourcePattern, resource: &str, context: &Context) -> bool {
+fn pattern_matches(pattern: &ResourcePattern, resource: Option<[&str; 5]>, context: &Context) -> bool {
     match pattern {
         ResourcePattern::Any => true,
         ResourcePattern::Arn(arn) => arn_pattern_matches(arn, resource, context),
@@ -36,8 +60,8 @@ fn pattern_matches(pattern: &ResourcePattern, resource: &str, context: &Context)
 
 /// Matches the six parts separately; wildcards never cross from one part into another, except
 /// within the resource part, which may itself contain colons.
-fn arn_pattern_matches(pattern: &ArnPattern, resource: &str, context: &Context) -> bool {
-    let Some(parts) = split_arn(resource) else {
+fn arn_pattern_matches(pattern: &ArnPattern, resource: Option<[&str; 5]>, context: &Context) -> bool {
+    let Some(parts) = resource else {
         return false;
     };
     let [partition, service, region, account, rest] = parts;
@@ -49,7 +73,7 @@ fn arn_pattern_matches(pattern: &ArnPattern, resource: &str, context: &Context) 
 }
 
 /// Splits `arn:p:s:r:a:rest` into its five parts after `arn:`.
-fn split_arn(text: &str) -> Option<[&str; 5]> {
+pub(crate) fn split_arn(text: &str) -> Option<[&str; 5]> {
     let rest = text.strip_prefix("arn:")?;
     let mut it = rest.splitn(5, ':');
     Some([it.next()?, it.next()?, it.next()?, it.next()?, it.next()?])
@@ -118,34 +142,17 @@ fn chars_eq(a: char, b: char, case: Case) -> bool {
     a == b || (case == Case::Insensitive && a.to_lowercase().eq(b.to_lowercase()))
 }
 
-fn match_toks(pattern: &[Tok], text: &[char], case: Case) -> bool {
-    let (mut p, mut t) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match (pattern.get(p), text.get(t)) {
-            (Some(Tok::Star), _) => {
-                p += 1;
-                star = Some((p, t));
-            }
-            (Some(Tok::One), Some(_)) => {
-                p += 1;
-                t += 1;
-            }
-            (Some(Tok::Char(pc)), Some(&tc)) if chars_eq(*pc, tc, case) => {
-                p += 1;
-                t += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    p = sp;
-                    t = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
-        }
+impl wildcard::Unit for Tok {
+    fn is_star(self) -> bool {
+        matches!(self, Tok::Star)
     }
-    pattern.get(p..).is_some_and(|rest| rest.iter().all(|t| matches!(t, Tok::Star)))
+    fn is_question(self) -> bool {
+        matches!(self, Tok::One)
+    }
+}
+
+fn match_toks(pattern: &[Tok], text: &[char], case: Case) -> bool {
+    wildcard::match_units(pattern, text, |p, t| matches!(p, Tok::Char(c) if chars_eq(c, t, case)))
 }
 
 /// Whether every condition holds. Keys the conditions read but the context lacks are added to
@@ -168,10 +175,12 @@ pub(crate) fn conditions_hold(
 ) -> bool {
     let mut all = true;
     for condition in conditions {
-        if context.get_lower(condition.key.lower()).is_none() {
+        // One lookup serves both the missing-key report and the condition.
+        let present = context.get_lower(condition.key.lower());
+        if present.is_none() {
             on_missing(&condition.key);
         }
-        if all && !condition_matches(condition, context) {
+        if all && !condition_holds(condition, present, context) {
             all = false;
         }
     }
@@ -180,8 +189,12 @@ pub(crate) fn conditions_hold(
 
 /// Evaluates one condition (operator, key, values) against the context.
 pub fn condition_matches(condition: &Condition, context: &Context) -> bool {
+    condition_holds(condition, context.get_lower(condition.key.lower()), context)
+}
+
+/// [`condition_matches`], given the context's value of the condition's key (`present`).
+fn condition_holds(condition: &Condition, present: Option<&ContextValue>, context: &Context) -> bool {
     let op = condition.operator;
-    let present = context.get_lower(condition.key.lower());
     if op.base == BaseOperator::Null {
         // `"true"` asks for the key to be absent, `"false"` for it to be present.
         let absent = present.is_none_or(|v| v.values().len() == 0 || v.values().all(str::is_empty));
@@ -197,9 +210,13 @@ pub fn condition_matches(condition: &Condition, context: &Context) -> bool {
         };
     };
     // One request value against the policy values: any matches (positive), none matches
-    // (negated).
+    // (negated). An IP address is read once for all the policy's ranges.
     let one = |request: &str| {
-        let any = condition.values.iter().any(|p| value_matches(op.base, p.typed(), request, context));
+        let ip = OnceCell::new();
+        let any = condition.values.iter().any(|p| match p.typed() {
+            TypedValue::Ip(net) => ip.get_or_init(|| request_ip(request)).is_some_and(|r| net.contains(&r)),
+            typed => value_matches(op.base, typed, request, context),
+        });
         any != negated
     };
     let mut values = present.values();
@@ -237,9 +254,15 @@ fn value_matches(base: BaseOperator, policy: &TypedValue, request: &str, context
             matches!((policy, parse_bool(request)), (Some(p), Some(r)) if p == r)
         }
         (_, TypedValue::Binary(p)) => decode_base64(request).is_some_and(|r| *r == **p),
-        (_, TypedValue::Ip(net)) => parse_ip(request).is_some_and(|r| net.contains(&r)),
+        (_, TypedValue::Ip(net)) => request_ip(request).is_some_and(|r| net.contains(&r)),
         _ => false,
     }
+}
+
+/// [`parse_ip`] of a request value. Most are plain addresses, which `parse_ip` reads only after
+/// failing to read a range (`a.b.c.d/n`, which always has a `/`); this reads them directly.
+fn request_ip(text: &str) -> Option<IpNet> {
+    if text.contains('/') { parse_ip(text) } else { text.parse::<IpAddr>().ok().map(IpNet::from) }
 }
 
 fn eq_ignore_case(a: &str, b: &str) -> bool {
@@ -299,5 +322,62 @@ fn compare(base: BaseOperator, ordering: std::cmp::Ordering) -> bool {
         NumericGreaterThan | DateGreaterThan => ordering == Greater,
         NumericGreaterThanEquals | DateGreaterThanEquals => ordering != Less,
         _ => false,
+    }
+}
+
+/// The shortcuts of this module give exactly the answers of the general code they skip.
+#[cfg(test)]
+mod shortcut_tests {
+    use castellan_policy::{ActionClause, Policy, parse_ip};
+    use proptest::prelude::*;
+
+    use super::{pattern_covers, request_ip};
+
+    fn patterns(action: &str) -> Vec<castellan_policy::ActionPattern> {
+        let text = format!(
+            r#"{{"Version": "2012-10-17", "Statement": {{"Effect": "Allow", "Action": "{action}", "Resource": "*"}}}}"#
+        );
+        match Policy::parse_grammar(&text) {
+            Ok(policy) => match policy.statements.into_iter().next().map(|s| s.action) {
+                Some(ActionClause::Action(patterns)) => patterns,
+                _ => Vec::new(),
+            },
+            Err(_) => Vec::new(),
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn pattern_covers_is_the_matcher(
+            pattern in "\\*|[a-zA-Z0-9K]{1,4}:[a-zA-Z*?K\u{212A}é]{0,6}",
+            action in "[a-zA-Z0-9:*?Kk\u{212A}é]{0,10}",
+        ) {
+            for p in patterns(&pattern) {
+                prop_assert_eq!(pattern_covers(&p, &action), p.matches(&action), "{} ~ {}", pattern, action);
+            }
+        }
+
+        #[test]
+        fn request_ip_is_parse_ip(text in "[0-9a-f.:/ ]{0,20}|[0-9]{1,3}(\\.[0-9]{1,3}){3}(/[0-9]{1,2})?") {
+            prop_assert_eq!(request_ip(&text), parse_ip(&text));
+        }
+    }
+
+    #[test]
+    fn examples() {
+        for (pattern, action, covered) in [
+            ("s3:*", "S3:GetObject", true),
+            ("s3:*", "sqs:SendMessage", false),
+            ("kms:Decrypt", "\u{212A}ms:Decrypt", true),
+            ("ec2:Describe*", "dynamodb:Scan", false),
+            ("*", "anything", true),
+        ] {
+            let p = patterns(pattern).pop().unwrap();
+            assert_eq!(pattern_covers(&p, action), covered, "{pattern} ~ {action}");
+            assert_eq!(p.matches(action), covered, "{pattern} ~ {action}");
+        }
+        for text in ["10.1.2.3", "10.0.0.0/8", "::1", "2001:db8::/32", "10.1.2.3 ", "", "x"] {
+            assert_eq!(request_ip(text), parse_ip(text), "{text}");
+        }
     }
 }

@@ -40,6 +40,9 @@ pub struct Principal {
     pub account: Option<AccountId>,
     /// The unique id of the user or role (`AIDA...`, `AROA...`), where known.
     pub unique_id: Option<Box<str>>,
+    /// The principal's tags: a user's tags, or a session's tags (the role's tags overridden by
+    /// session tags). They become `aws:PrincipalTag/KEY`.
+    pub tags: Vec<(Box<str>, Box<str>)>,
 }
 
 /// Why a principal ARN cannot be read.
@@ -81,17 +84,23 @@ impl Principal {
                 return Err(err("expected a root, user, assumed-role or federated-user ARN"));
             }
         };
-        Ok(Principal { kind, arn: Some(parsed), account: Some(account), unique_id: None })
+        Ok(Principal { kind, arn: Some(parsed), account: Some(account), unique_id: None, tags: Vec::new() })
     }
 
     /// An AWS service principal such as `s3.amazonaws.com`.
     pub fn service(name: &str) -> Principal {
-        Principal { kind: PrincipalType::Service(name.into()), arn: None, account: None, unique_id: None }
+        Principal {
+            kind: PrincipalType::Service(name.into()),
+            arn: None,
+            account: None,
+            unique_id: None,
+            tags: Vec::new(),
+        }
     }
 
     /// An unsigned caller.
     pub fn anonymous() -> Principal {
-        Principal { kind: PrincipalType::Anonymous, arn: None, account: None, unique_id: None }
+        Principal { kind: PrincipalType::Anonymous, arn: None, account: None, unique_id: None, tags: Vec::new() }
     }
 
     /// The value of `aws:PrincipalType`, where the caller has one.
@@ -121,8 +130,9 @@ impl Principal {
 
     /// Fills the global keys that follow from the principal into `context`, leaving keys the
     /// caller set alone: `aws:PrincipalArn`, `aws:PrincipalAccount`, `aws:PrincipalType`,
-    /// `aws:username`, `aws:userid`, `aws:PrincipalIsAWSService`.
+    /// `aws:username`, `aws:userid`, `aws:PrincipalIsAWSService`, `aws:PrincipalTag/KEY`.
     pub fn fill_context(&self, context: &mut Context) {
+        context.set_tags("aws:PrincipalTag/", &self.tags);
         if let Some(arn) = self.principal_arn() {
             context.set_default("aws:PrincipalArn", arn.as_str());
         }

@@ -174,3 +174,32 @@ fn arn_condition_escaped_star_is_literal() {
     assert!(holds(condition, &arn("arn:aws:s3:::alice/x")));
     assert!(!holds(condition, &arn("arn:aws:s3:::bob/x")));
 }
+
+#[test]
+fn principal_facts_fill_the_context_without_overriding_it() {
+    let mut alice = crate::Principal::from_arn("arn:aws:iam::111122223333:user/eng/alice", None).unwrap();
+    alice.unique_id = Some("AIDAEXAMPLEALICE00001".into());
+    alice.tags = vec![("Team".into(), "blue".into()), ("env".into(), "prod".into())];
+    let mut c = ctx(&[("aws:PrincipalTag/env", "given")]);
+    alice.fill_context(&mut c);
+    let get = |k: &str| c.get(k).and_then(|v| v.as_single()).map(str::to_owned);
+    assert_eq!(get("aws:username").as_deref(), Some("alice"));
+    assert_eq!(get("aws:userid").as_deref(), Some("AIDAEXAMPLEALICE00001"));
+    assert_eq!(get("aws:PrincipalArn").as_deref(), Some("arn:aws:iam::111122223333:user/eng/alice"));
+    assert_eq!(get("aws:PrincipalAccount").as_deref(), Some("111122223333"));
+    assert_eq!(get("aws:PrincipalType").as_deref(), Some("User"));
+    assert_eq!(get("aws:principaltag/team").as_deref(), Some("blue"));
+    assert_eq!(get("aws:PrincipalTag/env").as_deref(), Some("given"));
+    assert_eq!(get("aws:PrincipalIsAWSService").as_deref(), Some("false"));
+
+    let session = crate::Principal::from_arn(
+        "arn:aws:sts::111122223333:assumed-role/Data/s1",
+        Some("arn:aws:iam::111122223333:role/x/Data"),
+    )
+    .unwrap();
+    let mut c = Context::new();
+    session.fill_context(&mut c);
+    assert_eq!(c.get("aws:PrincipalArn").and_then(|v| v.as_single()), Some("arn:aws:iam::111122223333:role/x/Data"));
+    assert_eq!(c.get("aws:PrincipalType").and_then(|v| v.as_single()), Some("AssumedRole"));
+    assert!(c.get("aws:username").is_none());
+}

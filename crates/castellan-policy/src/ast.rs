@@ -227,22 +227,28 @@ impl ResourcePattern {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ArnPattern {
     raw: Box<str>,
-    partition: Box<str>,
-    service: Box<str>,
-    region: Box<str>,
-    account: Box<str>,
+    /// Partition, service, region and account as byte ranges of `raw`; `None` for a part the
+    /// text does not have (a three-part ARN), which reads as `*`.
+    parts: [Option<(u32, u32)>; 4],
     resource: Template,
 }
 
 impl ArnPattern {
-    pub(crate) fn new(raw: &str, [partition, service, region, account]: [&str; 4], resource: Template) -> ArnPattern {
-        ArnPattern {
-            raw: raw.into(),
-            partition: partition.into(),
-            service: service.into(),
-            region: region.into(),
-            account: account.into(),
-            resource,
+    /// `parts` must be slices of `raw` (or `"*"` for parts `raw` lacks).
+    pub(crate) fn new(raw: &str, parts: [&str; 4], resource: Template) -> ArnPattern {
+        let base = raw.as_ptr() as usize;
+        let range = |part: &str| {
+            let start = (part.as_ptr() as usize).checked_sub(base)?;
+            let end = start.checked_add(part.len())?;
+            (raw.get(start..end) == Some(part)).then_some((u32::try_from(start).ok()?, u32::try_from(end).ok()?))
+        };
+        ArnPattern { raw: raw.into(), parts: parts.map(range), resource }
+    }
+
+    fn part(&self, index: usize) -> &str {
+        match self.parts.get(index).copied().flatten() {
+            Some((start, end)) => self.raw.get(start as usize..end as usize).unwrap_or("*"),
+            None => "*",
         }
     }
 
@@ -252,19 +258,19 @@ impl ArnPattern {
     }
     /// Partition part (may hold wildcards).
     pub fn partition(&self) -> &str {
-        &self.partition
+        self.part(0)
     }
     /// Service part (never holds wildcards).
     pub fn service(&self) -> &str {
-        &self.service
+        self.part(1)
     }
     /// Region part.
     pub fn region(&self) -> &str {
-        &self.region
+        self.part(2)
     }
     /// Account part.
     pub fn account(&self) -> &str {
-        &self.account
+        self.part(3)
     }
     /// Resource part, with variables where the policy version allows them.
     pub fn resource(&self) -> &Template {

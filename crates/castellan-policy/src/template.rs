@@ -14,17 +14,19 @@ use nom::sequence::{delimited, preceded};
 use nom::{IResult, Parser};
 
 /// A condition key name such as `aws:SourceIp` or `aws:PrincipalTag/team`. IAM compares key
-/// names without regard to case, so the lowercase form is kept beside the text as written.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// names without regard to case, so the lowercase form is kept beside the text as written (only
+/// when it differs, which saves an allocation for keys already written in lowercase).
+#[derive(Clone)]
 pub struct ConditionKey {
     text: Box<str>,
-    lower: Box<str>,
+    lower: Option<Box<str>>,
 }
 
 impl ConditionKey {
     /// A key as written in a policy or a request.
     pub fn new(text: &str) -> ConditionKey {
-        ConditionKey { text: text.into(), lower: text.to_ascii_lowercase().into() }
+        let lower = text.bytes().any(|b| b.is_ascii_uppercase()).then(|| text.to_ascii_lowercase().into());
+        ConditionKey { text: text.into(), lower }
     }
     /// The key as written.
     pub fn as_str(&self) -> &str {
@@ -32,7 +34,35 @@ impl ConditionKey {
     }
     /// The lowercase form, for comparisons.
     pub fn lower(&self) -> &str {
-        &self.lower
+        self.lower.as_deref().unwrap_or(&self.text)
+    }
+}
+
+impl PartialEq for ConditionKey {
+    /// Keys are equal when written the same way (equality of what a policy says, not of what it
+    /// matches; compare [`ConditionKey::lower`] for that).
+    fn eq(&self, other: &ConditionKey) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for ConditionKey {}
+
+impl std::hash::Hash for ConditionKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.text.hash(state);
+    }
+}
+
+impl PartialOrd for ConditionKey {
+    fn partial_cmp(&self, other: &ConditionKey) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ConditionKey {
+    fn cmp(&self, other: &ConditionKey) -> std::cmp::Ordering {
+        self.text.cmp(&other.text)
     }
 }
 

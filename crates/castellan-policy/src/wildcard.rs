@@ -43,9 +43,12 @@ fn eq_char(p: char, t: char, case: Case) -> bool {
     }
 }
 
-/// Something that can be a wildcard: `*` and `?` in either bytes or chars.
-trait Unit: Copy {
+/// One unit of a wildcard pattern: bytes and chars, where `*` and `?` are wildcards, or a
+/// caller's own tokens (for patterns in which some `*` are literal).
+pub trait Unit: Copy {
+    /// Whether this unit matches any run of text units.
     fn is_star(self) -> bool;
+    /// Whether this unit matches exactly one text unit.
     fn is_question(self) -> bool;
 }
 
@@ -67,7 +70,9 @@ impl Unit for char {
     }
 }
 
-fn match_units<U: Unit>(pattern: &[U], text: &[U], eq: impl Fn(U, U) -> bool) -> bool {
+/// Matches `text` against `pattern` unit by unit; `eq` compares a pattern unit that is not a
+/// wildcard with a text unit.
+pub fn match_units<P: Unit, T: Copy>(pattern: &[P], text: &[T], eq: impl Fn(P, T) -> bool) -> bool {
     let (mut p, mut t) = (0usize, 0usize);
     // Position in the pattern just after the last `*`, and the text position it resumes from.
     let mut star: Option<(usize, usize)> = None;

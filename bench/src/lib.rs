@@ -4,6 +4,8 @@
 //!
 //! Inputs come from the shared folder beside the repository (`../shared`), read into memory
 //! once; no benchmark touches the disk while it is timed.
+//!
+//! [`eval`] holds the evaluation workloads (Castellan against Cedar).
 
 // A benchmark that cannot read its inputs has nothing to measure; a panic says why at once.
 #![allow(clippy::panic)]
@@ -13,6 +15,9 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 
 use castellan_policy::PolicyKind;
+
+pub mod eval;
+pub mod sigv4;
 
 /// A named set of documents, measured as a whole.
 #[derive(Debug, Clone)]

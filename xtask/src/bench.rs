@@ -3,6 +3,13 @@
 //! `target/criterion`), then prints a Markdown table of throughputs and ratios measured by the
 //! `castellan-bench` binary.
 //!
+//! - `parse`: policy parsing, Castellan against `serde_json::Value`.
+//! - `eval`: decisions, Castellan's evaluator against Cedar (`cedar-policy`, a dependency of
+//!   `castellan-bench` only) on the shared workloads, every decision checked first; latency
+//!   percentiles, decisions per second and time ratios.
+//! - `sigv4`: SigV4 verifications per second, with and without the signing-key cache.
+//! - `credentials`: password hash time and TOTP checks per second (table only, no criterion bench).
+//!
 //! A new section (evaluator, store, sigv4) is a function here, listed in [`SECTIONS`], with a
 //! bench target and a section of the same name in `bench/`.
 
@@ -18,9 +25,11 @@ struct Options {
 type Section = fn(&Options) -> Result<(), String>;
 
 /// The sections, in the order they run when none is named.
-const SECTIONS: &[(&str, Section)] = &[("parse", parse)];
+const SECTIONS: &[(&str, Section)] =
+    &[("parse", parse), ("eval", eval), ("sigv4", sigv4), ("credentials", credentials)];
 
-const USAGE: &str = "usage: cargo xtask bench [--no-criterion] [SECTION...] (sections: parse)";
+const USAGE: &str =
+    "usage: cargo xtask bench [--no-criterion] [SECTION...] (sections: parse, eval, sigv4, credentials)";
 
 pub(crate) fn bench(args: &[String]) -> Result<(), String> {
     let mut options = Options { criterion: true };
@@ -49,6 +58,23 @@ pub(crate) fn bench(args: &[String]) -> Result<(), String> {
 /// Policy parsing: Castellan against `serde_json::Value` on the same documents.
 fn parse(options: &Options) -> Result<(), String> {
     section("parse", options)
+}
+
+/// Policy evaluation: Castellan's `CompiledLayers::decide` against Cedar's `is_authorized` on the
+/// small, large and full-chain workloads.
+fn eval(options: &Options) -> Result<(), String> {
+    section("eval", options)
+}
+
+/// SigV4 verification: verifications per second with and without the signing-key cache.
+fn sigv4(options: &Options) -> Result<(), String> {
+    section("sigv4", options)
+}
+
+/// Credentials: PBKDF2 password hashing at the default iteration count and TOTP code checks. The
+/// table printer only: a login-sized cost needs no criterion statistics.
+fn credentials(_: &Options) -> Result<(), String> {
+    section("credentials", &Options { criterion: false })
 }
 
 /// Runs the criterion bench target `name`, then the table printer's section `name`.

@@ -19,13 +19,16 @@ use crate::{cargo, root, run};
 type Seeder = fn(&Path) -> Result<usize, String>;
 
 /// The fuzz targets and the seeds of each.
-const TARGETS: &[(&str, Seeder)] = &[("parse", seed_policies)];
+const TARGETS: &[(&str, Seeder)] = &[("parse", seed_policies), ("sigv4_parse", seed_sigv4)];
 
 /// Inputs longer than this are not generated (and longer seeds are truncated): the largest AWS
 /// managed policies are near 200 KB and would slow every execution.
 const DEFAULT_MAX_LEN: u32 = 16_384;
 
 pub(crate) fn fuzz(args: &[String]) -> Result<(), String> {
+    if args.first().map(String::as_str) == Some("eval") {
+        return fuzz_eval(args.get(1..).unwrap_or_default());
+    }
     let mut target = None;
     let mut seconds: u64 = 60;
     let mut max_len = DEFAULT_MAX_LEN;
@@ -93,7 +96,7 @@ pub(crate) fn fuzz(args: &[String]) -> Result<(), String> {
     result.map_err(|e| format!("{e}: the fuzzer found a failing input; it is saved under fuzz/artifacts/{target}/"))
 }
 
-const USAGE: &str = "usage: cargo xtask fuzz TARGET [--time SECONDS] [--max-len BYTES] \
+const USAGE: &str = "usage: cargo xtask fuzz eval [--cases N] | cargo xtask fuzz TARGET [--time SECONDS] [--max-len BYTES] \
                      [--sanitizer none|address] [-- LIBFUZZER-ARGS...]";
 
 fn number<T: std::str::FromStr>(value: Option<&String>, flag: &str) -> Result<T, String> {
@@ -147,9 +150,56 @@ fn seed_policies(dir: &Path) -> Result<usize, String> {
     Ok(count)
 }
 
+/// The seeds of `sigv4_parse`: every `.req` and `.sreq` of the SigV4 test suite (read in
+/// place; the seeds folder is ignored by git).
+fn seed_sigv4(dir: &Path) -> Result<usize, String> {
+    fn walk(folder: &Path, dir: &Path, count: &mut usize) -> Result<(), String> {
+        let mut paths: Vec<PathBuf> = fs::read_dir(folder)
+            .map_err(|e| format!("{}: {e}", folder.display()))?
+            .filter_map(|entry| entry.ok().map(|e| e.path()))
+            .collect();
+        paths.sort();
+        for path in paths {
+            if path.is_dir() {
+                walk(&path, dir, count)?;
+            } else if path.extension().is_some_and(|e| e == "req" || e == "sreq") {
+                let text = fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                write_seed(&dir.join(name), &text)?;
+                *count += 1;
+            }
+        }
+        Ok(())
+    }
+    fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let mut count = 0;
+    walk(&root().join("../shared/corpora/sigv4-test-suite"), dir, &mut count)?;
+    Ok(count)
+}
+
 fn write_seed(path: &Path, content: &[u8]) -> Result<(), String> {
     if fs::read(path).is_ok_and(|old| old == content) {
         return Ok(());
     }
     fs::write(path, content).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// `cargo xtask fuzz eval [--cases N]`: the evaluator's differential and invariant properties
+/// (`crates/castellan-eval/tests/differential.rs`, checked against a simple reference
+/// evaluator) with many more generated cases than CI runs, in release mode.
+fn fuzz_eval(args: &[String]) -> Result<(), String> {
+    let mut cases: u64 = 200_000;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--cases" => cases = number(args.next(), "--cases")?,
+            other => return Err(format!("unexpected argument `{other}`\n{USAGE}")),
+        }
+    }
+    let cases = cases.to_string();
+    run(
+        &cargo(),
+        &["test", "--release", "-p", "castellan-eval", "--test", "differential"],
+        &[("CASTELLAN_PROPTEST_CASES", &cases)],
+    )
 }

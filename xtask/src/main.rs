@@ -4,6 +4,7 @@
 //!   exactly what CI runs.
 //! - `cargo xtask check-deps` — the crate dependency direction of ARCHITECTURE.md.
 //! - `cargo xtask fuzz TARGET --time SECONDS` — a cargo-fuzz target of `fuzz/`, on stable.
+//! - `cargo xtask fuzz eval [--cases N]` — the evaluator's differential properties, long.
 //! - `cargo xtask bench` — the benchmarks of `bench/` in release mode, as a table.
 
 // The automation reports failures by exiting; panics on broken invariants of its own
@@ -47,6 +48,8 @@ const HELP: &str = "usage: cargo xtask <task>
 tasks:
   ci           rustfmt check, clippy (warnings denied), all tests, rustdoc (warnings denied), check-deps
   check-deps   assert the crate dependency direction of ARCHITECTURE.md
+  fuzz eval [--cases N]
+               the evaluator against its reference evaluator on N generated cases per property (default 200,000)
   fuzz TARGET [--time SECONDS] [--max-len BYTES] [--sanitizer none|address] [-- LIBFUZZER-ARGS]
                run a fuzz target of fuzz/ (installs cargo-fuzz if needed; exits non-zero on a crash)
   bench [--no-criterion] [SECTION...]

@@ -1,0 +1,38 @@
+//! Castellan's identity store: the entities IAM keeps in an account, with AWS's rules enforced
+//! on every write.
+//!
+//! The [`Store`] trait is the contract; backends implement it and one test suite
+//! (`tests/store.rs`) runs against each. Names are parsed into newtypes ([`UserName`],
+//! [`IamPath`], ...) whose errors carry AWS's `ValidationError` text; every refusal is a
+//! [`StoreError`] with AWS's code, HTTP status and message, because clients match on them.
+//! Each operation validates everything before it changes anything, so a refused call leaves the
+//! store as it was. Time comes from an injected `Clock` and unique ids from an injected RNG.
+//!
+//! # Status
+//!
+//! This is the first step of the store (issue 4). Done: users, groups and membership, roles
+//! (trust policy, session duration, description, permissions boundary, tags), customer managed
+//! policies with versions, attachments, inline policies, tags on users and roles, quotas,
+//! deletion preconditions, listing with path prefixes and pagination, in the in-memory backend
+//! ([`MemoryStore`], one account per store). Not yet: the durable backend (SQLite or redb),
+//! accounts and the root user, AWS managed policies, the per-account snapshots for the
+//! evaluator, trust-policy principals stored as unique ids (and `Invalid principal in policy`),
+//! access key, login profile and MFA records, instance profiles, OIDC and SAML providers,
+//! organizations, permissions boundaries on users, update operations (`UpdateRole`,
+//! `UpdateUser`, ...), crash and concurrency tests, benchmarks.
+
+mod error;
+mod memory;
+mod names;
+mod store;
+
+pub use error::{ErrorCode, StoreError};
+pub use memory::{
+    MAX_ATTACHED_POLICIES, MAX_GROUP_INLINE_SIZE, MAX_GROUPS_PER_USER, MAX_MANAGED_POLICY_SIZE, MAX_POLICY_VERSIONS,
+    MAX_ROLE_INLINE_SIZE, MAX_USER_INLINE_SIZE, MemoryStore,
+};
+pub use names::{GroupName, IamPath, PolicyName, RoleName, Tag, UserName};
+pub use store::{
+    AttachedPolicy, Entity, Group, InlinePolicy, ManagedPolicy, NewPolicy, NewRole, NewUser, Page, PageRequest,
+    PolicyVersion, Role, Store, User,
+};

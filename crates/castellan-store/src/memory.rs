@@ -1,0 +1,789 @@
+//! The in-memory backend: one account's state behind a `RwLock`. Every write takes the write
+//! lock, checks every rule against the current state, and only then changes anything, so a
+//! refused operation leaves no trace. No IO.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use castellan_credentials::Clock;
+use castellan_credentials::access_key::{UniqueIdKind, generate_unique_id};
+use castellan_policy::{AccountId, PolicyKind, iam_size};
+use rand::CryptoRng;
+
+use crate::error::{ErrorCode, StoreError};
+use crate::names::{GroupName, IamPath, PolicyName, RoleName, Tag, UserName, check_path_prefix};
+use crate::store::{
+    AttachedPolicy, Entity, Group, InlinePolicy, ManagedPolicy, NewPolicy, NewRole, NewUser, Page, PageRequest,
+    PolicyVersion, Role, Store, User,
+};
+
+/// Managed policies attached per user, group or role.
+pub const MAX_ATTACHED_POLICIES: usize = 10;
+/// Groups a user may belong to.
+pub const MAX_GROUPS_PER_USER: usize = 10;
+/// Versions kept per managed policy.
+pub const MAX_POLICY_VERSIONS: usize = 5;
+/// A managed policy document's size, whitespace excluded.
+pub const MAX_MANAGED_POLICY_SIZE: usize = 6_144;
+/// Aggregate inline policy size per user.
+pub const MAX_USER_INLINE_SIZE: usize = 2_048;
+/// Aggregate inline policy size per group.
+pub const MAX_GROUP_INLINE_SIZE: usize = 5_120;
+/// Aggregate inline policy size per role.
+pub const MAX_ROLE_INLINE_SIZE: usize = 10_240;
+
+const DEFAULT_MAX_ITEMS: u32 = 100;
+
+#[derive(Debug, Default)]
+struct Policies {
+    /// Keys (lowercase names) of the attached customer managed policies, in attachment order.
+    attached: Vec<String>,
+    /// Inline policies by name (case-sensitive, as IAM keeps them).
+    inline: BTreeMap<String, InlinePolicy>,
+}
+
+impl Policies {
+    fn is_empty(&self) -> bool {
+        self.attached.is_empty() && self.inline.is_empty()
+    }
+}
+
+#[derive(Debug)]
+struct UserRec {
+    user: User,
+    groups: BTreeSet<String>,
+    policies: Policies,
+}
+
+#[derive(Debug)]
+struct GroupRec {
+    group: Group,
+    members: BTreeSet<String>,
+    policies: Policies,
+}
+
+#[derive(Debug)]
+struct RoleRec {
+    role: Role,
+    boundary: Option<String>,
+    policies: Policies,
+}
+
+#[derive(Debug)]
+struct PolicyRec {
+    policy: ManagedPolicy,
+    /// Oldest first.
+    versions: Vec<PolicyVersion>,
+    next_version: u32,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    users: BTreeMap<String, UserRec>,
+    groups: BTreeMap<String, GroupRec>,
+    roles: BTreeMap<String, RoleRec>,
+    policies: BTreeMap<String, PolicyRec>,
+}
+
+/// The in-memory [`Store`] of one account.
+pub struct MemoryStore {
+    account: AccountId,
+    clock: Arc<dyn Clock>,
+    rng: Mutex<Box<dyn CryptoRng + Send>>,
+    state: RwLock<State>,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore").field("account", &self.account.as_str()).finish_non_exhaustive()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store for `account`, reading the time from `clock` and drawing unique ids from
+    /// `rng`.
+    pub fn new(account: AccountId, clock: Arc<dyn Clock>, rng: impl CryptoRng + Send + 'static) -> MemoryStore {
+        MemoryStore { account, clock, rng: Mutex::new(Box::new(rng)), state: RwLock::new(State::default()) }
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        // Writes validate before they change anything, so a panic elsewhere never leaves the
+        // state half-written: a poisoned lock still guards consistent data.
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn new_id(&self, kind: UniqueIdKind) -> String {
+        let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
+        generate_unique_id(kind, &mut **rng)
+    }
+
+    fn arn(&self, kind: &str, path: &IamPath, name: &str) -> String {
+        format!("arn:aws:iam::{}:{kind}{path}{name}", self.account.as_str())
+    }
+
+    /// The key of the customer managed policy `arn` names.
+    fn policy_key(&self, state: &State, arn: &str) -> Result<String, StoreError> {
+        if castellan_policy::Arn::parse(arn).is_err() {
+            return Err(StoreError::invalid(format!("ARN {arn} is not valid.")));
+        }
+        let name = arn.rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
+        match state.policies.get(&name) {
+            Some(rec) if rec.policy.arn == arn => Ok(name),
+            _ => Err(StoreError::no_such_policy(arn)),
+        }
+    }
+}
+
+fn document_error(checked: &castellan_policy::Checked) -> Option<StoreError> {
+    checked.errors().next().map(|d| {
+        let code = match d.code {
+            castellan_policy::ErrorCode::LimitExceeded => ErrorCode::LimitExceeded,
+            castellan_policy::ErrorCode::ValidationError => ErrorCode::ValidationError,
+            _ => ErrorCode::MalformedPolicyDocument,
+        };
+        StoreError::new(code, d.message.clone())
+    })
+}
+
+fn check_document(text: &str, kind: PolicyKind) -> Result<(), StoreError> {
+    match document_error(&castellan_policy::check(text, kind)) {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn check_managed_document(text: &str) -> Result<(), StoreError> {
+    check_document(text, PolicyKind::Identity)?;
+    if iam_size(text) > MAX_MANAGED_POLICY_SIZE {
+        return Err(StoreError::quota("PolicySize", MAX_MANAGED_POLICY_SIZE));
+    }
+    Ok(())
+}
+
+fn check_description(text: Option<&str>) -> Result<(), StoreError> {
+    match text {
+        Some(d) if d.chars().count() > 1000 => {
+            Err(StoreError::validation(d, "description", "have length less than or equal to 1000"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn parse_path(path: Option<&str>) -> Result<IamPath, StoreError> {
+    path.map_or_else(|| Ok(IamPath::root()), IamPath::parse)
+}
+
+/// The tags after adding `new` to `existing`: keys compared without regard to case, a new value
+/// overwriting an old one; the whole request refused if any tag is invalid.
+fn merge_tags(existing: &[Tag], new: Vec<Tag>) -> Result<Vec<Tag>, StoreError> {
+    let mut seen = BTreeSet::new();
+    for tag in &new {
+        tag.validate()?;
+        if !seen.insert(tag.key.to_lowercase()) {
+            return Err(StoreError::invalid(
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
+            ));
+        }
+    }
+    let mut merged: Vec<Tag> = existing.iter().filter(|t| !seen.contains(&t.key.to_lowercase())).cloned().collect();
+    merged.extend(new);
+    if merged.len() > Tag::MAX_PER_ENTITY {
+        return Err(StoreError::new(ErrorCode::LimitExceeded, "The number of tags has reached the maximum limit."));
+    }
+    Ok(merged)
+}
+
+fn remove_tags(tags: &mut Vec<Tag>, keys: &[String]) {
+    let keys: BTreeSet<String> = keys.iter().map(|k| k.to_lowercase()).collect();
+    tags.retain(|t| !keys.contains(&t.key.to_lowercase()));
+}
+
+fn page_size(page: &PageRequest) -> Result<usize, StoreError> {
+    let max = page.max_items.unwrap_or(DEFAULT_MAX_ITEMS);
+    if max == 0 {
+        return Err(StoreError::validation(&max.to_string(), "maxItems", "have value greater than or equal to 1"));
+    }
+    if max > 1000 {
+        return Err(StoreError::validation(&max.to_string(), "maxItems", "have value less than or equal to 1000"));
+    }
+    Ok(usize::try_from(max).unwrap_or(1000))
+}
+
+/// One page of `items` (sorted by key). The marker is the key of the first item not returned.
+fn paginate<'a, T: Clone + 'a>(
+    items: impl Iterator<Item = (&'a String, &'a T)>,
+    page: &PageRequest,
+) -> Result<Page<T>, StoreError> {
+    let max = page_size(page)?;
+    if let Some(m) = &page.marker {
+        if m.is_empty() {
+            return Err(StoreError::validation(m, "marker", "have length greater than or equal to 1"));
+        }
+        if m.chars().count() > 320 {
+            return Err(StoreError::validation(m, "marker", "have length less than or equal to 320"));
+        }
+    }
+    let mut out = Vec::new();
+    let mut next = None;
+    for (key, item) in items.filter(|(k, _)| page.marker.as_ref().is_none_or(|m| k.as_str() >= m.as_str())) {
+        if out.len() == max {
+            next = Some(key.clone());
+            break;
+        }
+        out.push(item.clone());
+    }
+    Ok(Page { items: out, is_truncated: next.is_some(), marker: next })
+}
+
+fn prefix_filter(prefix: Option<&str>) -> Result<impl Fn(&IamPath) -> bool + '_, StoreError> {
+    if let Some(p) = prefix {
+        check_path_prefix(p)?;
+    }
+    Ok(move |path: &IamPath| prefix.is_none_or(|p| path.as_str().starts_with(p)))
+}
+
+/// Which quotas and messages apply to an entity's policies.
+struct EntityRules {
+    kind: &'static str,
+    attached_quota: &'static str,
+    inline_quota: &'static str,
+    inline_limit: usize,
+}
+
+fn rules(entity: Entity<'_>) -> EntityRules {
+    match entity {
+        Entity::User(_) => EntityRules {
+            kind: "user",
+            attached_quota: "PoliciesPerUser",
+            inline_quota: "UserPolicySize",
+            inline_limit: MAX_USER_INLINE_SIZE,
+        },
+        Entity::Group(_) => EntityRules {
+            kind: "group",
+            attached_quota: "PoliciesPerGroup",
+            inline_quota: "GroupPolicySize",
+            inline_limit: MAX_GROUP_INLINE_SIZE,
+        },
+        Entity::Role(_) => EntityRules {
+            kind: "role",
+            attached_quota: "PoliciesPerRole",
+            inline_quota: "RolePolicySize",
+            inline_limit: MAX_ROLE_INLINE_SIZE,
+        },
+    }
+}
+
+fn entity_policies<'s>(state: &'s State, entity: Entity<'_>) -> Result<&'s Policies, StoreError> {
+    let found = match entity {
+        Entity::User(n) => state.users.get(&UserName::parse(n)?.key()).map(|r| &r.policies),
+        Entity::Group(n) => state.groups.get(&GroupName::parse(n)?.key()).map(|r| &r.policies),
+        Entity::Role(n) => state.roles.get(&RoleName::parse(n)?.key()).map(|r| &r.policies),
+    };
+    let (Entity::User(name) | Entity::Group(name) | Entity::Role(name)) = entity;
+    found.ok_or_else(|| StoreError::no_such(rules(entity).kind, name))
+}
+
+fn entity_policies_mut<'s>(state: &'s mut State, entity: Entity<'_>) -> Result<&'s mut Policies, StoreError> {
+    let found = match entity {
+        Entity::User(n) => state.users.get_mut(&UserName::parse(n)?.key()).map(|r| &mut r.policies),
+        Entity::Group(n) => state.groups.get_mut(&GroupName::parse(n)?.key()).map(|r| &mut r.policies),
+        Entity::Role(n) => state.roles.get_mut(&RoleName::parse(n)?.key()).map(|r| &mut r.policies),
+    };
+    let (Entity::User(name) | Entity::Group(name) | Entity::Role(name)) = entity;
+    found.ok_or_else(|| StoreError::no_such(rules(entity).kind, name))
+}
+
+fn no_such_version(arn: &str, version_id: &str) -> StoreError {
+    StoreError::new(
+        ErrorCode::NoSuchEntity,
+        format!("Policy {arn} version {version_id} does not exist or is not attachable."),
+    )
+}
+
+impl Store for MemoryStore {
+    fn account_id(&self) -> &str {
+        self.account.as_str()
+    }
+
+    fn create_user(&self, new: NewUser) -> Result<User, StoreError> {
+        let name = UserName::parse(&new.name)?;
+        let path = parse_path(new.path.as_deref())?;
+        let tags = merge_tags(&[], new.tags)?;
+        let mut state = self.write();
+        if state.users.contains_key(&name.key()) {
+            return Err(StoreError::already_exists("User", name.as_str()));
+        }
+        let user = User {
+            arn: self.arn("user", &path, name.as_str()),
+            user_id: self.new_id(UniqueIdKind::User),
+            create_date: self.clock.now(),
+            name,
+            path,
+            tags,
+        };
+        state.users.insert(
+            user.name.key(),
+            UserRec { user: user.clone(), groups: BTreeSet::new(), policies: Policies::default() },
+        );
+        Ok(user)
+    }
+
+    fn user(&self, name: &str) -> Result<User, StoreError> {
+        let key = UserName::parse(name)?.key();
+        self.read().users.get(&key).map(|r| r.user.clone()).ok_or_else(|| StoreError::no_such("user", name))
+    }
+
+    fn list_users(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<User>, StoreError> {
+        let keep = prefix_filter(path_prefix)?;
+        let state = self.read();
+        paginate(state.users.iter().map(|(k, r)| (k, &r.user)).filter(|(_, u)| keep(&u.path)), page)
+    }
+
+    fn delete_user(&self, name: &str) -> Result<(), StoreError> {
+        let key = UserName::parse(name)?.key();
+        let mut state = self.write();
+        let rec = state.users.get(&key).ok_or_else(|| StoreError::no_such("user", name))?;
+        if !rec.groups.is_empty() {
+            return Err(StoreError::conflict("Cannot delete entity, must remove user from all groups first."));
+        }
+        if !rec.policies.attached.is_empty() {
+            return Err(StoreError::conflict("Cannot delete entity, must detach all policies first."));
+        }
+        if !rec.policies.inline.is_empty() {
+            return Err(StoreError::conflict("Cannot delete entity, must delete policies first."));
+        }
+        state.users.remove(&key);
+        Ok(())
+    }
+
+    fn tag_user(&self, name: &str, tags: Vec<Tag>) -> Result<(), StoreError> {
+        let key = UserName::parse(name)?.key();
+        let mut state = self.write();
+        let rec = state.users.get_mut(&key).ok_or_else(|| StoreError::no_such("user", name))?;
+        rec.user.tags = merge_tags(&rec.user.tags, tags)?;
+        Ok(())
+    }
+
+    fn untag_user(&self, name: &str, keys: &[String]) -> Result<(), StoreError> {
+        let key = UserName::parse(name)?.key();
+        let mut state = self.write();
+        let rec = state.users.get_mut(&key).ok_or_else(|| StoreError::no_such("user", name))?;
+        remove_tags(&mut rec.user.tags, keys);
+        Ok(())
+    }
+
+    fn create_group(&self, name: &str, path: Option<&str>) -> Result<Group, StoreError> {
+        let name = GroupName::parse(name)?;
+        let path = parse_path(path)?;
+        let mut state = self.write();
+        if state.groups.contains_key(&name.key()) {
+            return Err(StoreError::already_exists("Group", name.as_str()));
+        }
+        let group = Group {
+            arn: self.arn("group", &path, name.as_str()),
+            group_id: self.new_id(UniqueIdKind::Group),
+            create_date: self.clock.now(),
+            name,
+            path,
+        };
+        state.groups.insert(
+            group.name.key(),
+            GroupRec { group: group.clone(), members: BTreeSet::new(), policies: Policies::default() },
+        );
+        Ok(group)
+    }
+
+    fn group(&self, name: &str) -> Result<(Group, Vec<User>), StoreError> {
+        let key = GroupName::parse(name)?.key();
+        let state = self.read();
+        let rec = state.groups.get(&key).ok_or_else(|| StoreError::no_such("group", name))?;
+        let members = rec.members.iter().filter_map(|m| state.users.get(m)).map(|u| u.user.clone()).collect();
+        Ok((rec.group.clone(), members))
+    }
+
+    fn list_groups(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<Group>, StoreError> {
+        let keep = prefix_filter(path_prefix)?;
+        let state = self.read();
+        paginate(state.groups.iter().map(|(k, r)| (k, &r.group)).filter(|(_, g)| keep(&g.path)), page)
+    }
+
+    fn delete_group(&self, name: &str) -> Result<(), StoreError> {
+        let key = GroupName::parse(name)?.key();
+        let mut state = self.write();
+        let rec = state.groups.get(&key).ok_or_else(|| StoreError::no_such("group", name))?;
+        if !rec.members.is_empty() {
+            return Err(StoreError::conflict("Cannot delete entity, must remove users from group first."));
+        }
+        if !rec.policies.is_empty() {
+            return Err(StoreError::conflict("Cannot delete entity, must delete policies first."));
+        }
+        state.groups.remove(&key);
+        Ok(())
+    }
+
+    fn add_user_to_group(&self, group: &str, user: &str) -> Result<(), StoreError> {
+        let group_key = GroupName::parse(group)?.key();
+        let user_key = UserName::parse(user)?.key();
+        let mut state = self.write();
+        if !state.groups.contains_key(&group_key) {
+            return Err(StoreError::no_such("group", group));
+        }
+        let urec = state.users.get_mut(&user_key).ok_or_else(|| StoreError::no_such("user", user))?;
+        if urec.groups.contains(&group_key) {
+            return Ok(());
+        }
+        if urec.groups.len() >= MAX_GROUPS_PER_USER {
+            return Err(StoreError::quota("GroupsPerUser", MAX_GROUPS_PER_USER));
+        }
+        urec.groups.insert(group_key.clone());
+        if let Some(g) = state.groups.get_mut(&group_key) {
+            g.members.insert(user_key);
+        }
+        Ok(())
+    }
+
+    fn remove_user_from_group(&self, group: &str, user: &str) -> Result<(), StoreError> {
+        let group_key = GroupName::parse(group)?.key();
+        let user_key = UserName::parse(user)?.key();
+        let mut state = self.write();
+        if !state.groups.contains_key(&group_key) {
+            return Err(StoreError::no_such("group", group));
+        }
+        let urec = state.users.get_mut(&user_key).ok_or_else(|| StoreError::no_such("user", user))?;
+        if !urec.groups.remove(&group_key) {
+            return Err(StoreError::new(
+                ErrorCode::NoSuchEntity,
+                format!("The user with name {user} is not in group {group}."),
+            ));
+        }
+        if let Some(g) = state.groups.get_mut(&group_key) {
+            g.members.remove(&user_key);
+        }
+        Ok(())
+    }
+
+    fn list_groups_for_user(&self, user: &str, page: &PageRequest) -> Result<Page<Group>, StoreError> {
+        let user_key = UserName::parse(user)?.key();
+        let state = self.read();
+        let urec = state.users.get(&user_key).ok_or_else(|| StoreError::no_such("user", user))?;
+        paginate(urec.groups.iter().filter_map(|k| state.groups.get(k).map(|g| (k, &g.group))), page)
+    }
+
+    fn create_role(&self, new: NewRole) -> Result<Role, StoreError> {
+        let name = RoleName::parse(&new.name)?;
+        let path = parse_path(new.path.as_deref())?;
+        check_description(new.description.as_deref())?;
+        let max_session_duration = new.max_session_duration.unwrap_or(3600);
+        if !(3600..=43200).contains(&max_session_duration) {
+            let (bound, constraint) = if max_session_duration < 3600 {
+                (3600, "greater than or equal to")
+            } else {
+                (43200, "less than or equal to")
+            };
+            return Err(StoreError::validation(
+                &max_session_duration.to_string(),
+                "maxSessionDuration",
+                &format!("have value {constraint} {bound}"),
+            ));
+        }
+        check_document(&new.assume_role_policy_document, PolicyKind::Trust)?;
+        let tags = merge_tags(&[], new.tags)?;
+        let mut state = self.write();
+        if state.roles.contains_key(&name.key()) {
+            return Err(StoreError::already_exists("Role", name.as_str()));
+        }
+        let boundary = match &new.permissions_boundary {
+            Some(arn) if arn.starts_with("arn:aws:iam::aws:policy/") => None,
+            Some(arn) => Some(self.policy_key(&state, arn)?),
+            None => None,
+        };
+        let role = Role {
+            arn: self.arn("role", &path, name.as_str()),
+            role_id: self.new_id(UniqueIdKind::Role),
+            assume_role_policy_document: new.assume_role_policy_document,
+            description: new.description,
+            max_session_duration,
+            permissions_boundary: new.permissions_boundary,
+            create_date: self.clock.now(),
+            name,
+            path,
+            tags,
+        };
+        if let Some(p) = boundary.as_ref().and_then(|k| state.policies.get_mut(k)) {
+            p.policy.permissions_boundary_usage_count += 1;
+        }
+        state.roles.insert(role.name.key(), RoleRec { role: role.clone(), boundary, policies: Policies::default() });
+        Ok(role)
+    }
+
+    fn role(&self, name: &str) -> Result<Role, StoreError> {
+        let key = RoleName::parse(name)?.key();
+        self.read().roles.get(&key).map(|r| r.role.clone()).ok_or_else(|| StoreError::no_such("role", name))
+    }
+
+    fn list_roles(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<Role>, StoreError> {
+        let keep = prefix_filter(path_prefix)?;
+        let state = self.read();
+        paginate(state.roles.iter().map(|(k, r)| (k, &r.role)).filter(|(_, r)| keep(&r.path)), page)
+    }
+
+    fn delete_role(&self, name: &str) -> Result<(), StoreError> {
+        let key = RoleName::parse(name)?.key();
+        let mut state = self.write();
+        let rec = state.roles.get(&key).ok_or_else(|| StoreError::no_such("role", name))?;
+        if !rec.policies.attached.is_empty() {
+            return Err(StoreError::conflict("Cannot delete entity, must detach all policies first."));
+        }
+        if !rec.policies.inline.is_empty() {
+            return Err(StoreError::conflict("Cannot delete entity, must delete policies first."));
+        }
+        if let Some(rec) = state.roles.remove(&key) {
+            if let Some(p) = rec.boundary.as_ref().and_then(|k| state.policies.get_mut(k)) {
+                p.policy.permissions_boundary_usage_count = p.policy.permissions_boundary_usage_count.saturating_sub(1);
+            }
+        }
+        Ok(())
+    }
+
+    fn tag_role(&self, name: &str, tags: Vec<Tag>) -> Result<(), StoreError> {
+        let key = RoleName::parse(name)?.key();
+        let mut state = self.write();
+        let rec = state.roles.get_mut(&key).ok_or_else(|| StoreError::no_such("role", name))?;
+        rec.role.tags = merge_tags(&rec.role.tags, tags)?;
+        Ok(())
+    }
+
+    fn untag_role(&self, name: &str, keys: &[String]) -> Result<(), StoreError> {
+        let key = RoleName::parse(name)?.key();
+        let mut state = self.write();
+        let rec = state.roles.get_mut(&key).ok_or_else(|| StoreError::no_such("role", name))?;
+        remove_tags(&mut rec.role.tags, keys);
+        Ok(())
+    }
+
+    fn create_policy(&self, new: NewPolicy) -> Result<ManagedPolicy, StoreError> {
+        let name = PolicyName::parse(&new.name)?;
+        let path = new.path.as_deref().map_or_else(|| Ok(IamPath::root()), IamPath::parse_policy)?;
+        check_description(new.description.as_deref())?;
+        check_managed_document(&new.document)?;
+        let mut state = self.write();
+        if state.policies.contains_key(&name.key()) {
+            return Err(StoreError::new(
+                ErrorCode::EntityAlreadyExists,
+                format!("A policy called {name} already exists. Duplicate names are not allowed."),
+            ));
+        }
+        let now = self.clock.now();
+        let policy = ManagedPolicy {
+            arn: self.arn("policy", &path, name.as_str()),
+            policy_id: self.new_id(UniqueIdKind::ManagedPolicy),
+            description: new.description,
+            default_version_id: "v1".to_owned(),
+            attachment_count: 0,
+            permissions_boundary_usage_count: 0,
+            create_date: now,
+            update_date: now,
+            name,
+            path,
+        };
+        let v1 =
+            PolicyVersion { version_id: "v1".to_owned(), document: new.document, is_default: true, create_date: now };
+        state
+            .policies
+            .insert(policy.name.key(), PolicyRec { policy: policy.clone(), versions: vec![v1], next_version: 2 });
+        Ok(policy)
+    }
+
+    fn policy(&self, arn: &str) -> Result<ManagedPolicy, StoreError> {
+        let state = self.read();
+        let key = self.policy_key(&state, arn)?;
+        state.policies.get(&key).map(|p| p.policy.clone()).ok_or_else(|| StoreError::no_such_policy(arn))
+    }
+
+    fn list_policies(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<ManagedPolicy>, StoreError> {
+        let keep = prefix_filter(path_prefix)?;
+        let state = self.read();
+        paginate(state.policies.iter().map(|(k, r)| (k, &r.policy)).filter(|(_, p)| keep(&p.path)), page)
+    }
+
+    fn delete_policy(&self, arn: &str) -> Result<(), StoreError> {
+        let mut state = self.write();
+        let key = self.policy_key(&state, arn)?;
+        let rec = state.policies.get(&key).ok_or_else(|| StoreError::no_such_policy(arn))?;
+        if rec.policy.attachment_count > 0 || rec.policy.permissions_boundary_usage_count > 0 {
+            return Err(StoreError::conflict("Cannot delete a policy attached to entities."));
+        }
+        if rec.versions.len() > 1 {
+            return Err(StoreError::conflict(
+                "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.",
+            ));
+        }
+        state.policies.remove(&key);
+        Ok(())
+    }
+
+    fn create_policy_version(
+        &self,
+        arn: &str,
+        document: &str,
+        set_as_default: bool,
+    ) -> Result<PolicyVersion, StoreError> {
+        let mut state = self.write();
+        let key = self.policy_key(&state, arn)?;
+        check_managed_document(document)?;
+        let rec = state.policies.get_mut(&key).ok_or_else(|| StoreError::no_such_policy(arn))?;
+        if rec.versions.len() >= MAX_POLICY_VERSIONS {
+            return Err(StoreError::new(
+                ErrorCode::LimitExceeded,
+                "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.",
+            ));
+        }
+        let now = self.clock.now();
+        let version = PolicyVersion {
+            version_id: format!("v{}", rec.next_version),
+            document: document.to_owned(),
+            is_default: set_as_default,
+            create_date: now,
+        };
+        rec.next_version += 1;
+        if set_as_default {
+            rec.versions.iter_mut().for_each(|v| v.is_default = false);
+            rec.policy.default_version_id.clone_from(&version.version_id);
+        }
+        rec.policy.update_date = now;
+        rec.versions.push(version.clone());
+        Ok(version)
+    }
+
+    fn policy_version(&self, arn: &str, version_id: &str) -> Result<PolicyVersion, StoreError> {
+        let state = self.read();
+        let key = self.policy_key(&state, arn)?;
+        state
+            .policies
+            .get(&key)
+            .and_then(|p| p.versions.iter().find(|v| v.version_id == version_id))
+            .cloned()
+            .ok_or_else(|| no_such_version(arn, version_id))
+    }
+
+    fn list_policy_versions(&self, arn: &str) -> Result<Vec<PolicyVersion>, StoreError> {
+        let state = self.read();
+        let key = self.policy_key(&state, arn)?;
+        Ok(state.policies.get(&key).map(|p| p.versions.iter().rev().cloned().collect()).unwrap_or_default())
+    }
+
+    fn set_default_policy_version(&self, arn: &str, version_id: &str) -> Result<(), StoreError> {
+        let mut state = self.write();
+        let key = self.policy_key(&state, arn)?;
+        let now = self.clock.now();
+        let rec = state.policies.get_mut(&key).ok_or_else(|| StoreError::no_such_policy(arn))?;
+        if !rec.versions.iter().any(|v| v.version_id == version_id) {
+            return Err(no_such_version(arn, version_id));
+        }
+        rec.versions.iter_mut().for_each(|v| v.is_default = v.version_id == version_id);
+        rec.policy.default_version_id = version_id.to_owned();
+        rec.policy.update_date = now;
+        Ok(())
+    }
+
+    fn delete_policy_version(&self, arn: &str, version_id: &str) -> Result<(), StoreError> {
+        let mut state = self.write();
+        let key = self.policy_key(&state, arn)?;
+        let rec = state.policies.get_mut(&key).ok_or_else(|| StoreError::no_such_policy(arn))?;
+        let index = rec
+            .versions
+            .iter()
+            .position(|v| v.version_id == version_id)
+            .ok_or_else(|| no_such_version(arn, version_id))?;
+        if rec.policy.default_version_id == version_id {
+            return Err(StoreError::conflict("Cannot delete the default version of a policy."));
+        }
+        rec.versions.remove(index);
+        Ok(())
+    }
+
+    fn attach_policy(&self, entity: Entity<'_>, arn: &str) -> Result<(), StoreError> {
+        let mut state = self.write();
+        let key = self.policy_key(&state, arn)?;
+        let rules = rules(entity);
+        let policies = entity_policies_mut(&mut state, entity)?;
+        if policies.attached.contains(&key) {
+            return Ok(());
+        }
+        if policies.attached.len() >= MAX_ATTACHED_POLICIES {
+            return Err(StoreError::quota(rules.attached_quota, MAX_ATTACHED_POLICIES));
+        }
+        policies.attached.push(key.clone());
+        if let Some(p) = state.policies.get_mut(&key) {
+            p.policy.attachment_count += 1;
+        }
+        Ok(())
+    }
+
+    fn detach_policy(&self, entity: Entity<'_>, arn: &str) -> Result<(), StoreError> {
+        let mut state = self.write();
+        let key = self.policy_key(&state, arn)?;
+        let policies = entity_policies_mut(&mut state, entity)?;
+        let Some(index) = policies.attached.iter().position(|k| *k == key) else {
+            return Err(StoreError::new(ErrorCode::NoSuchEntity, format!("Policy {arn} was not found.")));
+        };
+        policies.attached.remove(index);
+        if let Some(p) = state.policies.get_mut(&key) {
+            p.policy.attachment_count = p.policy.attachment_count.saturating_sub(1);
+        }
+        Ok(())
+    }
+
+    fn list_attached_policies(&self, entity: Entity<'_>) -> Result<Vec<AttachedPolicy>, StoreError> {
+        let state = self.read();
+        let policies = entity_policies(&state, entity)?;
+        Ok(policies
+            .attached
+            .iter()
+            .filter_map(|k| state.policies.get(k))
+            .map(|p| AttachedPolicy { name: p.policy.name.to_string(), arn: p.policy.arn.clone() })
+            .collect())
+    }
+
+    fn put_inline_policy(&self, entity: Entity<'_>, name: &str, document: &str) -> Result<(), StoreError> {
+        let name = PolicyName::parse(name)?;
+        check_document(document, PolicyKind::Identity)?;
+        let rules = rules(entity);
+        let mut state = self.write();
+        let policies = entity_policies_mut(&mut state, entity)?;
+        let others: usize = policies.inline.values().filter(|p| p.name != name).map(|p| iam_size(&p.document)).sum();
+        if others + iam_size(document) > rules.inline_limit {
+            return Err(StoreError::quota(rules.inline_quota, rules.inline_limit));
+        }
+        policies.inline.insert(name.to_string(), InlinePolicy { name, document: document.to_owned() });
+        Ok(())
+    }
+
+    fn inline_policy(&self, entity: Entity<'_>, name: &str) -> Result<InlinePolicy, StoreError> {
+        let state = self.read();
+        let policies = entity_policies(&state, entity)?;
+        policies
+            .inline
+            .get(name)
+            .cloned()
+            .ok_or_else(|| StoreError::no_such(&format!("{} policy", rules(entity).kind), name))
+    }
+
+    fn list_inline_policies(&self, entity: Entity<'_>) -> Result<Vec<String>, StoreError> {
+        let state = self.read();
+        Ok(entity_policies(&state, entity)?.inline.keys().cloned().collect())
+    }
+
+    fn delete_inline_policy(&self, entity: Entity<'_>, name: &str) -> Result<(), StoreError> {
+        let mut state = self.write();
+        let policies = entity_policies_mut(&mut state, entity)?;
+        if policies.inline.remove(name).is_none() {
+            return Err(StoreError::no_such(&format!("{} policy", rules(entity).kind), name));
+        }
+        Ok(())
+    }
+}

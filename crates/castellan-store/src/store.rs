@@ -1,0 +1,289 @@
+//! The storage trait and the records it returns. Backends differ only in where the state lives;
+//! the rules are the same, and one test suite runs against each.
+
+use castellan_credentials::UnixTime;
+
+use crate::error::StoreError;
+use crate::names::{GroupName, IamPath, PolicyName, RoleName, Tag, UserName};
+
+/// An IAM user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The name (case preserved).
+    pub name: UserName,
+    /// The path.
+    pub path: IamPath,
+    /// The unique id (`AIDA...`), never reused.
+    pub user_id: String,
+    /// `arn:aws:iam::ACCOUNT:user/PATH/NAME`.
+    pub arn: String,
+    /// When the user was created.
+    pub create_date: UnixTime,
+    /// The tags, in the order they were added.
+    pub tags: Vec<Tag>,
+}
+
+/// An IAM group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// The name (case preserved).
+    pub name: GroupName,
+    /// The path.
+    pub path: IamPath,
+    /// The unique id (`AGPA...`).
+    pub group_id: String,
+    /// `arn:aws:iam::ACCOUNT:group/PATH/NAME`.
+    pub arn: String,
+    /// When the group was created.
+    pub create_date: UnixTime,
+}
+
+/// An IAM role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Role {
+    /// The name (case preserved).
+    pub name: RoleName,
+    /// The path.
+    pub path: IamPath,
+    /// The unique id (`AROA...`).
+    pub role_id: String,
+    /// `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
+    pub arn: String,
+    /// The trust policy, as given.
+    pub assume_role_policy_document: String,
+    /// The description (at most 1,000 characters).
+    pub description: Option<String>,
+    /// The longest session, in seconds (3,600–43,200).
+    pub max_session_duration: u32,
+    /// The ARN of the managed policy used as permissions boundary.
+    pub permissions_boundary: Option<String>,
+    /// When the role was created.
+    pub create_date: UnixTime,
+    /// The tags, in the order they were added.
+    pub tags: Vec<Tag>,
+}
+
+/// A customer managed policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedPolicy {
+    /// The name (case preserved).
+    pub name: PolicyName,
+    /// The path.
+    pub path: IamPath,
+    /// The unique id (`ANPA...`).
+    pub policy_id: String,
+    /// `arn:aws:iam::ACCOUNT:policy/PATH/NAME`.
+    pub arn: String,
+    /// The description (at most 1,000 characters).
+    pub description: Option<String>,
+    /// The id of the default version (`v1`, `v2`, ...).
+    pub default_version_id: String,
+    /// How many users, groups and roles the policy is attached to.
+    pub attachment_count: usize,
+    /// How many users and roles use the policy as permissions boundary.
+    pub permissions_boundary_usage_count: usize,
+    /// When the policy was created.
+    pub create_date: UnixTime,
+    /// When a version was last added or made default.
+    pub update_date: UnixTime,
+}
+
+/// One version of a managed policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyVersion {
+    /// `v1`, `v2`, ... (never reused within a policy).
+    pub version_id: String,
+    /// The document, as given.
+    pub document: String,
+    /// Whether this is the version in effect.
+    pub is_default: bool,
+    /// When the version was created.
+    pub create_date: UnixTime,
+}
+
+/// A managed policy as attached to an entity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachedPolicy {
+    /// The policy's name.
+    pub name: String,
+    /// The policy's ARN.
+    pub arn: String,
+}
+
+/// An inline policy of a user, group or role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlinePolicy {
+    /// The name, unique within the entity.
+    pub name: PolicyName,
+    /// The document, as given.
+    pub document: String,
+}
+
+/// The entity a policy operation applies to, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity<'a> {
+    /// A user.
+    User(&'a str),
+    /// A group.
+    Group(&'a str),
+    /// A role.
+    Role(&'a str),
+}
+
+/// What `CreateUser` takes.
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    /// The name.
+    pub name: String,
+    /// The path (default `/`).
+    pub path: Option<String>,
+    /// The tags.
+    pub tags: Vec<Tag>,
+}
+
+/// What `CreateRole` takes.
+#[derive(Debug, Clone, Default)]
+pub struct NewRole {
+    /// The name.
+    pub name: String,
+    /// The path (default `/`).
+    pub path: Option<String>,
+    /// The trust policy.
+    pub assume_role_policy_document: String,
+    /// The description.
+    pub description: Option<String>,
+    /// The longest session in seconds (default 3,600).
+    pub max_session_duration: Option<u32>,
+    /// The ARN of a managed policy to use as permissions boundary.
+    pub permissions_boundary: Option<String>,
+    /// The tags.
+    pub tags: Vec<Tag>,
+}
+
+/// What `CreatePolicy` takes.
+#[derive(Debug, Clone, Default)]
+pub struct NewPolicy {
+    /// The name.
+    pub name: String,
+    /// The path (default `/`).
+    pub path: Option<String>,
+    /// The document of version `v1`.
+    pub document: String,
+    /// The description.
+    pub description: Option<String>,
+}
+
+/// A `List*` request's pagination parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    /// The marker a previous truncated page returned.
+    pub marker: Option<String>,
+    /// How many items at most (1–1,000; default 100).
+    pub max_items: Option<u32>,
+}
+
+impl PageRequest {
+    /// The first page with at most `max_items` items.
+    pub fn first(max_items: u32) -> PageRequest {
+        PageRequest { marker: None, max_items: Some(max_items) }
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items, in IAM's order (by name, without regard to case).
+    pub items: Vec<T>,
+    /// Whether more items follow.
+    pub is_truncated: bool,
+    /// The marker to ask for the next page with, when truncated.
+    pub marker: Option<String>,
+}
+
+/// The store of one account's IAM entities. Every operation is atomic: it validates everything
+/// first and either applies completely or changes nothing.
+pub trait Store: Send + Sync {
+    /// The 12-digit account id.
+    fn account_id(&self) -> &str;
+
+    /// `CreateUser`.
+    fn create_user(&self, user: NewUser) -> Result<User, StoreError>;
+    /// `GetUser`.
+    fn user(&self, name: &str) -> Result<User, StoreError>;
+    /// `ListUsers`, optionally under a path prefix.
+    fn list_users(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<User>, StoreError>;
+    /// `DeleteUser`: refused while the user has groups or policies.
+    fn delete_user(&self, name: &str) -> Result<(), StoreError>;
+    /// `TagUser`: adds tags, overwriting keys already present (compared without regard to case).
+    fn tag_user(&self, name: &str, tags: Vec<Tag>) -> Result<(), StoreError>;
+    /// `UntagUser`.
+    fn untag_user(&self, name: &str, keys: &[String]) -> Result<(), StoreError>;
+
+    /// `CreateGroup`.
+    fn create_group(&self, name: &str, path: Option<&str>) -> Result<Group, StoreError>;
+    /// `GetGroup` (the group and its members).
+    fn group(&self, name: &str) -> Result<(Group, Vec<User>), StoreError>;
+    /// `ListGroups`.
+    fn list_groups(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<Group>, StoreError>;
+    /// `DeleteGroup`: refused while the group has members or policies.
+    fn delete_group(&self, name: &str) -> Result<(), StoreError>;
+    /// `AddUserToGroup` (a user belongs to at most 10 groups).
+    fn add_user_to_group(&self, group: &str, user: &str) -> Result<(), StoreError>;
+    /// `RemoveUserFromGroup`.
+    fn remove_user_from_group(&self, group: &str, user: &str) -> Result<(), StoreError>;
+    /// `ListGroupsForUser`.
+    fn list_groups_for_user(&self, user: &str, page: &PageRequest) -> Result<Page<Group>, StoreError>;
+
+    /// `CreateRole`.
+    fn create_role(&self, role: NewRole) -> Result<Role, StoreError>;
+    /// `GetRole`.
+    fn role(&self, name: &str) -> Result<Role, StoreError>;
+    /// `ListRoles`.
+    fn list_roles(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<Role>, StoreError>;
+    /// `DeleteRole`: refused while the role has policies.
+    fn delete_role(&self, name: &str) -> Result<(), StoreError>;
+    /// `TagRole`.
+    fn tag_role(&self, name: &str, tags: Vec<Tag>) -> Result<(), StoreError>;
+    /// `UntagRole`.
+    fn untag_role(&self, name: &str, keys: &[String]) -> Result<(), StoreError>;
+
+    /// `CreatePolicy`: the policy and its version `v1`.
+    fn create_policy(&self, policy: NewPolicy) -> Result<ManagedPolicy, StoreError>;
+    /// `GetPolicy`.
+    fn policy(&self, arn: &str) -> Result<ManagedPolicy, StoreError>;
+    /// `ListPolicies` (customer managed policies of the account).
+    fn list_policies(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<ManagedPolicy>, StoreError>;
+    /// `DeletePolicy`: refused while attached or while it has versions besides the default.
+    fn delete_policy(&self, arn: &str) -> Result<(), StoreError>;
+    /// `CreatePolicyVersion` (at most 5 versions).
+    fn create_policy_version(
+        &self,
+        arn: &str,
+        document: &str,
+        set_as_default: bool,
+    ) -> Result<PolicyVersion, StoreError>;
+    /// `GetPolicyVersion`.
+    fn policy_version(&self, arn: &str, version_id: &str) -> Result<PolicyVersion, StoreError>;
+    /// `ListPolicyVersions` (newest first).
+    fn list_policy_versions(&self, arn: &str) -> Result<Vec<PolicyVersion>, StoreError>;
+    /// `SetDefaultPolicyVersion`.
+    fn set_default_policy_version(&self, arn: &str, version_id: &str) -> Result<(), StoreError>;
+    /// `DeletePolicyVersion`: the default version cannot be deleted.
+    fn delete_policy_version(&self, arn: &str, version_id: &str) -> Result<(), StoreError>;
+
+    /// `Attach{User,Group,Role}Policy` (at most 10 per entity; attaching twice is a no-op).
+    fn attach_policy(&self, entity: Entity<'_>, arn: &str) -> Result<(), StoreError>;
+    /// `Detach{User,Group,Role}Policy`.
+    fn detach_policy(&self, entity: Entity<'_>, arn: &str) -> Result<(), StoreError>;
+    /// `ListAttached{User,Group,Role}Policies`.
+    fn list_attached_policies(&self, entity: Entity<'_>) -> Result<Vec<AttachedPolicy>, StoreError>;
+
+    /// `Put{User,Group,Role}Policy`: creates or replaces an inline policy.
+    fn put_inline_policy(&self, entity: Entity<'_>, name: &str, document: &str) -> Result<(), StoreError>;
+    /// `Get{User,Group,Role}Policy`.
+    fn inline_policy(&self, entity: Entity<'_>, name: &str) -> Result<InlinePolicy, StoreError>;
+    /// `List{User,Group,Role}Policies` (names, sorted).
+    fn list_inline_policies(&self, entity: Entity<'_>) -> Result<Vec<String>, StoreError>;
+    /// `Delete{User,Group,Role}Policy`.
+    fn delete_inline_policy(&self, entity: Entity<'_>, name: &str) -> Result<(), StoreError>;
+}

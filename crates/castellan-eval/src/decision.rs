@@ -178,7 +178,11 @@ impl Decision {
             None => "Anonymous user".to_owned(),
         };
         let why = match self.outcome {
-            Outcome::ExplicitDeny => format!("with an explicit deny in a {}", layer.aws_name()),
+            Outcome::ExplicitDeny => {
+                let name = layer.aws_name();
+                let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+                format!("with an explicit deny in {article} {name}")
+            }
             _ => format!("because no {} allows the {} action", layer.aws_name(), request.action),
         };
         format!("{who} is not authorized to perform: {} on resource: {} {why}", request.action, request.resource)

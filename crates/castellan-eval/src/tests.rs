@@ -203,3 +203,32 @@ fn principal_facts_fill_the_context_without_overriding_it() {
     assert_eq!(c.get("aws:PrincipalType").and_then(|v| v.as_single()), Some("AssumedRole"));
     assert!(c.get("aws:username").is_none());
 }
+
+// The explicit-deny message said "in a identity-based policy"; AWS writes "an".
+#[test]
+fn deny_messages_use_aws_articles() {
+    let alice = crate::Principal::from_arn("arn:aws:iam::111122223333:user/alice", None).unwrap();
+    let context = Context::new();
+    let request = crate::Request {
+        principal: &alice,
+        action: "s3:GetObject",
+        resource: "arn:aws:s3:::b/k",
+        resource_account: None,
+        context: &context,
+    };
+    let mut decision = crate::Decision {
+        outcome: crate::Outcome::ExplicitDeny,
+        matched: Vec::new(),
+        denied_by: Some(crate::LayerKind::Identity),
+        missing_context_keys: Vec::new(),
+    };
+    assert!(decision.message(&request).ends_with("with an explicit deny in an identity-based policy"));
+    decision.denied_by = Some(crate::LayerKind::Scp);
+    assert!(decision.message(&request).ends_with("with an explicit deny in a service control policy"));
+    decision.outcome = crate::Outcome::ImplicitDeny;
+    assert_eq!(
+        decision.message(&request),
+        "User: arn:aws:iam::111122223333:user/alice is not authorized to perform: s3:GetObject on resource: \
+         arn:aws:s3:::b/k because no service control policy allows the s3:GetObject action"
+    );
+}

@@ -6,6 +6,7 @@
 //! - `cargo xtask fuzz TARGET --time SECONDS` — a cargo-fuzz target of `fuzz/`, on stable.
 //! - `cargo xtask fuzz eval [--cases N]` — the evaluator's differential properties, long.
 //! - `cargo xtask bench` — the benchmarks of `bench/` in release mode, as a table.
+//! - `cargo xtask crash --iterations N` — the durable store's SIGKILL crash test, N kills.
 
 // The automation reports failures by exiting; panics on broken invariants of its own
 // environment (no cargo, unreadable metadata) are the clearest message there is.
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         "check-deps" => deps::check(),
         "fuzz" => fuzz::fuzz(rest),
         "bench" => bench::bench(rest),
+        "crash" => crash(rest),
         "help" | "--help" | "-h" => {
             println!("{}", HELP);
             Ok(())
@@ -53,7 +55,9 @@ tasks:
   fuzz TARGET [--time SECONDS] [--max-len BYTES] [--sanitizer none|address] [-- LIBFUZZER-ARGS]
                run a fuzz target of fuzz/ (installs cargo-fuzz if needed; exits non-zero on a crash)
   bench [--no-criterion] [SECTION...]
-               release-mode benchmarks of bench/ (criterion, then a table of MB/s and ratios)";
+               release-mode benchmarks of bench/ (criterion, then a table of MB/s and ratios)
+  crash [--iterations N]
+               the durable store's crash test in release mode: N SIGKILLs of a writer (default 1,000)";
 
 /// The workspace root (the parent of this crate's folder).
 pub(crate) fn root() -> PathBuf {
@@ -85,4 +89,18 @@ fn ci() -> Result<(), String> {
     run(&cargo, &["test", "--locked"], &[])?;
     run(&cargo, &["doc", "--no-deps", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")])?;
     Ok(())
+}
+
+/// The durable store's crash test (`castellan-store/tests/crash.rs`), run long.
+fn crash(args: &[String]) -> Result<(), String> {
+    let iterations = match args {
+        [] => "1000".to_owned(),
+        [flag, n] if flag == "--iterations" && n.parse::<u64>().is_ok() => n.clone(),
+        other => return Err(format!("usage: cargo xtask crash [--iterations N] (got {other:?})")),
+    };
+    run(
+        &cargo(),
+        &["test", "--release", "-p", "castellan-store", "--test", "crash", "--", "--nocapture"],
+        &[("CASTELLAN_CRASH_ITERATIONS", &iterations)],
+    )
 }

@@ -19,6 +19,8 @@ pub enum ErrorCode {
     InvalidInput,
     /// `ValidationError` (400): a parameter breaks the API's shape constraints.
     ValidationError,
+    /// `ServiceFailure` (500): the store could not complete the request (storage failure).
+    ServiceFailure,
 }
 
 impl ErrorCode {
@@ -32,6 +34,7 @@ impl ErrorCode {
             ErrorCode::MalformedPolicyDocument => "MalformedPolicyDocument",
             ErrorCode::InvalidInput => "InvalidInput",
             ErrorCode::ValidationError => "ValidationError",
+            ErrorCode::ServiceFailure => "ServiceFailure",
         }
     }
 
@@ -41,6 +44,7 @@ impl ErrorCode {
             ErrorCode::NoSuchEntity => 404,
             ErrorCode::EntityAlreadyExists | ErrorCode::LimitExceeded | ErrorCode::DeleteConflict => 409,
             ErrorCode::MalformedPolicyDocument | ErrorCode::InvalidInput | ErrorCode::ValidationError => 400,
+            ErrorCode::ServiceFailure => 500,
         }
     }
 }

@@ -13,19 +13,22 @@
 //! This is the first step of the store (issue 4). Done: users, groups and membership, roles
 //! (trust policy, session duration, description, permissions boundary, tags), customer managed
 //! policies with versions, attachments, inline policies, tags on users and roles, quotas,
-//! deletion preconditions, listing with path prefixes and pagination, in the in-memory backend
-//! ([`MemoryStore`], one account per store). Not yet: the durable backend (SQLite or redb),
-//! accounts and the root user, AWS managed policies, the per-account snapshots for the
-//! evaluator, trust-policy principals stored as unique ids (and `Invalid principal in policy`),
+//! deletion preconditions, listing with path prefixes and pagination, in two backends (one account
+//! per store) sharing one state and one copy of the rules: in memory ([`MemoryStore`]) and
+//! durable ([`DurableStore`], SQLite in a data directory, each write one transaction committed
+//! before it is acknowledged). Not yet: accounts and the root user, AWS managed policies, the
+//! per-account snapshots for the evaluator, trust-policy principals stored as unique ids (and `Invalid principal in policy`),
 //! access key, login profile and MFA records, instance profiles, OIDC and SAML providers,
 //! organizations, permissions boundaries on users, update operations (`UpdateRole`,
-//! `UpdateUser`, ...), crash and concurrency tests, benchmarks.
+//! `UpdateUser`, ...), the concurrency test, benchmarks.
 
+mod durable;
 mod error;
 mod memory;
 mod names;
 mod store;
 
+pub use durable::{DATA_FILE, DurableStore, SCHEMA_VERSION};
 pub use error::{ErrorCode, StoreError};
 pub use memory::{
     MAX_ATTACHED_POLICIES, MAX_GROUP_INLINE_SIZE, MAX_GROUPS_PER_USER, MAX_MANAGED_POLICY_SIZE, MAX_POLICY_VERSIONS,

@@ -1,14 +1,22 @@
 //! The in-memory backend: one account's state behind a `RwLock`. Every write takes the write
 //! lock, checks every rule against the current state, and only then changes anything, so a
-//! refused operation leaves no trace. No IO.
+//! refused operation leaves no trace.
+//!
+//! The same state and rules serve the durable backend: a successful write names the records it
+//! changed ([`Touched`]) and, while it still holds the write lock, hands them to the store's
+//! [`Journal`] (none for [`MemoryStore`]; SQLite for `DurableStore`) before it returns. If the
+//! journal fails, the write is not acknowledged and the store refuses every further call: memory
+//! may then hold a change the disk does not, and reopening the data directory recovers.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use castellan_credentials::Clock;
 use castellan_credentials::access_key::{UniqueIdKind, generate_unique_id};
 use castellan_policy::{AccountId, PolicyKind, iam_size};
 use rand::CryptoRng;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{ErrorCode, StoreError};
 use crate::names::{GroupName, IamPath, PolicyName, RoleName, Tag, UserName, check_path_prefix};
@@ -34,8 +42,8 @@ pub const MAX_ROLE_INLINE_SIZE: usize = 10_240;
 
 const DEFAULT_MAX_ITEMS: u32 = 100;
 
-#[derive(Debug, Default)]
-struct Policies {
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct Policies {
     /// Keys (lowercase names) of the attached customer managed policies, in attachment order.
     attached: Vec<String>,
     /// Inline policies by name (case-sensitive, as IAM keeps them).
@@ -48,41 +56,65 @@ impl Policies {
     }
 }
 
-#[derive(Debug)]
-struct UserRec {
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct UserRec {
     user: User,
     groups: BTreeSet<String>,
     policies: Policies,
 }
 
-#[derive(Debug)]
-struct GroupRec {
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct GroupRec {
     group: Group,
     members: BTreeSet<String>,
     policies: Policies,
 }
 
-#[derive(Debug)]
-struct RoleRec {
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct RoleRec {
     role: Role,
     boundary: Option<String>,
     policies: Policies,
 }
 
-#[derive(Debug)]
-struct PolicyRec {
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct PolicyRec {
     policy: ManagedPolicy,
     /// Oldest first.
     versions: Vec<PolicyVersion>,
     next_version: u32,
 }
 
+/// One account's entities, keyed by lowercase name.
 #[derive(Debug, Default)]
-struct State {
-    users: BTreeMap<String, UserRec>,
-    groups: BTreeMap<String, GroupRec>,
-    roles: BTreeMap<String, RoleRec>,
-    policies: BTreeMap<String, PolicyRec>,
+pub(crate) struct State {
+    pub(crate) users: BTreeMap<String, UserRec>,
+    pub(crate) groups: BTreeMap<String, GroupRec>,
+    pub(crate) roles: BTreeMap<String, RoleRec>,
+    pub(crate) policies: BTreeMap<String, PolicyRec>,
+}
+
+/// A record a successful write changed, by kind and key: present in the state afterwards means
+/// written, absent means deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Touched {
+    User(String),
+    Group(String),
+    Role(String),
+    Policy(String),
+}
+
+/// Where a backend makes writes durable. `commit` runs under the write lock after the state has
+/// changed and before the write is acknowledged; it applies every touched record or none.
+pub(crate) trait Journal: Send + Sync {
+    fn commit(&self, state: &State, touched: &[Touched]) -> Result<(), StoreError>;
+}
+
+fn store_failed() -> StoreError {
+    StoreError::new(
+        ErrorCode::ServiceFailure,
+        "The store could not persist a write and refuses further requests; reopen it.",
+    )
 }
 
 /// The in-memory [`Store`] of one account.
@@ -91,6 +123,8 @@ pub struct MemoryStore {
     clock: Arc<dyn Clock>,
     rng: Mutex<Box<dyn CryptoRng + Send>>,
     state: RwLock<State>,
+    journal: Option<Box<dyn Journal>>,
+    failed: AtomicBool,
 }
 
 impl std::fmt::Debug for MemoryStore {
@@ -103,17 +137,49 @@ impl MemoryStore {
     /// An empty store for `account`, reading the time from `clock` and drawing unique ids from
     /// `rng`.
     pub fn new(account: AccountId, clock: Arc<dyn Clock>, rng: impl CryptoRng + Send + 'static) -> MemoryStore {
-        MemoryStore { account, clock, rng: Mutex::new(Box::new(rng)), state: RwLock::new(State::default()) }
+        MemoryStore::with_state(account, clock, rng, State::default(), None)
     }
 
-    fn read(&self) -> RwLockReadGuard<'_, State> {
+    /// A store over `state`, making each write durable through `journal` when there is one.
+    pub(crate) fn with_state(
+        account: AccountId,
+        clock: Arc<dyn Clock>,
+        rng: impl CryptoRng + Send + 'static,
+        state: State,
+        journal: Option<Box<dyn Journal>>,
+    ) -> MemoryStore {
+        MemoryStore {
+            account,
+            clock,
+            rng: Mutex::new(Box::new(rng)),
+            state: RwLock::new(state),
+            journal,
+            failed: AtomicBool::new(false),
+        }
+    }
+
+    fn read(&self) -> Result<RwLockReadGuard<'_, State>, StoreError> {
         // Writes validate before they change anything, so a panic elsewhere never leaves the
         // state half-written: a poisoned lock still guards consistent data.
-        self.state.read().unwrap_or_else(PoisonError::into_inner)
+        let guard = self.state.read().unwrap_or_else(PoisonError::into_inner);
+        if self.failed.load(Ordering::SeqCst) {
+            return Err(store_failed());
+        }
+        Ok(guard)
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, State> {
-        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    fn write(&self) -> Result<RwLockWriteGuard<'_, State>, StoreError> {
+        let guard = self.state.write().unwrap_or_else(PoisonError::into_inner);
+        if self.failed.load(Ordering::SeqCst) {
+            return Err(store_failed());
+        }
+        Ok(guard)
+    }
+
+    /// Makes a successful write durable before it is acknowledged.
+    fn commit(&self, state: &State, touched: &[Touched]) -> Result<(), StoreError> {
+        let Some(journal) = &self.journal else { return Ok(()) };
+        journal.commit(state, touched).inspect_err(|_| self.failed.store(true, Ordering::SeqCst))
     }
 
     fn new_id(&self, kind: UniqueIdKind) -> String {
@@ -297,6 +363,14 @@ fn entity_policies_mut<'s>(state: &'s mut State, entity: Entity<'_>) -> Result<&
     found.ok_or_else(|| StoreError::no_such(rules(entity).kind, name))
 }
 
+fn entity_touched(entity: Entity<'_>) -> Result<Touched, StoreError> {
+    Ok(match entity {
+        Entity::User(n) => Touched::User(UserName::parse(n)?.key()),
+        Entity::Group(n) => Touched::Group(GroupName::parse(n)?.key()),
+        Entity::Role(n) => Touched::Role(RoleName::parse(n)?.key()),
+    })
+}
+
 fn no_such_version(arn: &str, version_id: &str) -> StoreError {
     StoreError::new(
         ErrorCode::NoSuchEntity,
@@ -313,7 +387,7 @@ impl Store for MemoryStore {
         let name = UserName::parse(&new.name)?;
         let path = parse_path(new.path.as_deref())?;
         let tags = merge_tags(&[], new.tags)?;
-        let mut state = self.write();
+        let mut state = self.write()?;
         if state.users.contains_key(&name.key()) {
             return Err(StoreError::already_exists("User", name.as_str()));
         }
@@ -329,23 +403,24 @@ impl Store for MemoryStore {
             user.name.key(),
             UserRec { user: user.clone(), groups: BTreeSet::new(), policies: Policies::default() },
         );
+        self.commit(&state, &[Touched::User(user.name.key())])?;
         Ok(user)
     }
 
     fn user(&self, name: &str) -> Result<User, StoreError> {
         let key = UserName::parse(name)?.key();
-        self.read().users.get(&key).map(|r| r.user.clone()).ok_or_else(|| StoreError::no_such("user", name))
+        self.read()?.users.get(&key).map(|r| r.user.clone()).ok_or_else(|| StoreError::no_such("user", name))
     }
 
     fn list_users(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<User>, StoreError> {
         let keep = prefix_filter(path_prefix)?;
-        let state = self.read();
+        let state = self.read()?;
         paginate(state.users.iter().map(|(k, r)| (k, &r.user)).filter(|(_, u)| keep(&u.path)), page)
     }
 
     fn delete_user(&self, name: &str) -> Result<(), StoreError> {
         let key = UserName::parse(name)?.key();
-        let mut state = self.write();
+        let mut state = self.write()?;
         let rec = state.users.get(&key).ok_or_else(|| StoreError::no_such("user", name))?;
         if !rec.groups.is_empty() {
             return Err(StoreError::conflict("Cannot delete entity, must remove user from all groups first."));
@@ -357,29 +432,29 @@ impl Store for MemoryStore {
             return Err(StoreError::conflict("Cannot delete entity, must delete policies first."));
         }
         state.users.remove(&key);
-        Ok(())
+        self.commit(&state, &[Touched::User(key)])
     }
 
     fn tag_user(&self, name: &str, tags: Vec<Tag>) -> Result<(), StoreError> {
         let key = UserName::parse(name)?.key();
-        let mut state = self.write();
+        let mut state = self.write()?;
         let rec = state.users.get_mut(&key).ok_or_else(|| StoreError::no_such("user", name))?;
         rec.user.tags = merge_tags(&rec.user.tags, tags)?;
-        Ok(())
+        self.commit(&state, &[Touched::User(key)])
     }
 
     fn untag_user(&self, name: &str, keys: &[String]) -> Result<(), StoreError> {
         let key = UserName::parse(name)?.key();
-        let mut state = self.write();
+        let mut state = self.write()?;
         let rec = state.users.get_mut(&key).ok_or_else(|| StoreError::no_such("user", name))?;
         remove_tags(&mut rec.user.tags, keys);
-        Ok(())
+        self.commit(&state, &[Touched::User(key)])
     }
 
     fn create_group(&self, name: &str, path: Option<&str>) -> Result<Group, StoreError> {
         let name = GroupName::parse(name)?;
         let path = parse_path(path)?;
-        let mut state = self.write();
+        let mut state = self.write()?;
         if state.groups.contains_key(&name.key()) {
             return Err(StoreError::already_exists("Group", name.as_str()));
         }
@@ -394,12 +469,13 @@ impl Store for MemoryStore {
             group.name.key(),
             GroupRec { group: group.clone(), members: BTreeSet::new(), policies: Policies::default() },
         );
+        self.commit(&state, &[Touched::Group(group.name.key())])?;
         Ok(group)
     }
 
     fn group(&self, name: &str) -> Result<(Group, Vec<User>), StoreError> {
         let key = GroupName::parse(name)?.key();
-        let state = self.read();
+        let state = self.read()?;
         let rec = state.groups.get(&key).ok_or_else(|| StoreError::no_such("group", name))?;
         let members = rec.members.iter().filter_map(|m| state.users.get(m)).map(|u| u.user.clone()).collect();
         Ok((rec.group.clone(), members))
@@ -407,13 +483,13 @@ impl Store for MemoryStore {
 
     fn list_groups(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<Group>, StoreError> {
         let keep = prefix_filter(path_prefix)?;
-        let state = self.read();
+        let state = self.read()?;
         paginate(state.groups.iter().map(|(k, r)| (k, &r.group)).filter(|(_, g)| keep(&g.path)), page)
     }
 
     fn delete_group(&self, name: &str) -> Result<(), StoreError> {
         let key = GroupName::parse(name)?.key();
-        let mut state = self.write();
+        let mut state = self.write()?;
         let rec = state.groups.get(&key).ok_or_else(|| StoreError::no_such("group", name))?;
         if !rec.members.is_empty() {
             return Err(StoreError::conflict("Cannot delete entity, must remove users from group first."));
@@ -422,13 +498,13 @@ impl Store for MemoryStore {
             return Err(StoreError::conflict("Cannot delete entity, must delete policies first."));
         }
         state.groups.remove(&key);
-        Ok(())
+        self.commit(&state, &[Touched::Group(key)])
     }
 
     fn add_user_to_group(&self, group: &str, user: &str) -> Result<(), StoreError> {
         let group_key = GroupName::parse(group)?.key();
         let user_key = UserName::parse(user)?.key();
-        let mut state = self.write();
+        let mut state = self.write()?;
         if !state.groups.contains_key(&group_key) {
             return Err(StoreError::no_such("group", group));
         }
@@ -441,15 +517,15 @@ impl Store for MemoryStore {
         }
         urec.groups.insert(group_key.clone());
         if let Some(g) = state.groups.get_mut(&group_key) {
-            g.members.insert(user_key);
+            g.members.insert(user_key.clone());
         }
-        Ok(())
+        self.commit(&state, &[Touched::User(user_key), Touched::Group(group_key)])
     }
 
     fn remove_user_from_group(&self, group: &str, user: &str) -> Result<(), StoreError> {
         let group_key = GroupName::parse(group)?.key();
         let user_key = UserName::parse(user)?.key();
-        let mut state = self.write();
+        let mut state = self.write()?;
         if !state.groups.contains_key(&group_key) {
             return Err(StoreError::no_such("group", group));
         }
@@ -463,12 +539,12 @@ impl Store for MemoryStore {
         if let Some(g) = state.groups.get_mut(&group_key) {
             g.members.remove(&user_key);
         }
-        Ok(())
+        self.commit(&state, &[Touched::User(user_key), Touched::Group(group_key)])
     }
 
     fn list_groups_for_user(&self, user: &str, page: &PageRequest) -> Result<Page<Group>, StoreError> {
         let user_key = UserName::parse(user)?.key();
-        let state = self.read();
+        let state = self.read()?;
         let urec = state.users.get(&user_key).ok_or_else(|| StoreError::no_such("user", user))?;
         paginate(urec.groups.iter().filter_map(|k| state.groups.get(k).map(|g| (k, &g.group))), page)
     }
@@ -492,7 +568,7 @@ impl Store for MemoryStore {
         }
         check_document(&new.assume_role_policy_document, PolicyKind::Trust)?;
         let tags = merge_tags(&[], new.tags)?;
-        let mut state = self.write();
+        let mut state = self.write()?;
         if state.roles.contains_key(&name.key()) {
             return Err(StoreError::already_exists("Role", name.as_str()));
         }
@@ -516,24 +592,27 @@ impl Store for MemoryStore {
         if let Some(p) = boundary.as_ref().and_then(|k| state.policies.get_mut(k)) {
             p.policy.permissions_boundary_usage_count += 1;
         }
+        let mut touched = vec![Touched::Role(role.name.key())];
+        touched.extend(boundary.clone().map(Touched::Policy));
         state.roles.insert(role.name.key(), RoleRec { role: role.clone(), boundary, policies: Policies::default() });
+        self.commit(&state, &touched)?;
         Ok(role)
     }
 
     fn role(&self, name: &str) -> Result<Role, StoreError> {
         let key = RoleName::parse(name)?.key();
-        self.read().roles.get(&key).map(|r| r.role.clone()).ok_or_else(|| StoreError::no_such("role", name))
+        self.read()?.roles.get(&key).map(|r| r.role.clone()).ok_or_else(|| StoreError::no_such("role", name))
     }
 
     fn list_roles(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<Role>, StoreError> {
         let keep = prefix_filter(path_prefix)?;
-        let state = self.read();
+        let state = self.read()?;
         paginate(state.roles.iter().map(|(k, r)| (k, &r.role)).filter(|(_, r)| keep(&r.path)), page)
     }
 
     fn delete_role(&self, name: &str) -> Result<(), StoreError> {
         let key = RoleName::parse(name)?.key();
-        let mut state = self.write();
+        let mut state = self.write()?;
         let rec = state.roles.get(&key).ok_or_else(|| StoreError::no_such("role", name))?;
         if !rec.policies.attached.is_empty() {
             return Err(StoreError::conflict("Cannot delete entity, must detach all policies first."));
@@ -541,28 +620,29 @@ impl Store for MemoryStore {
         if !rec.policies.inline.is_empty() {
             return Err(StoreError::conflict("Cannot delete entity, must delete policies first."));
         }
-        if let Some(rec) = state.roles.remove(&key) {
-            if let Some(p) = rec.boundary.as_ref().and_then(|k| state.policies.get_mut(k)) {
-                p.policy.permissions_boundary_usage_count = p.policy.permissions_boundary_usage_count.saturating_sub(1);
-            }
+        let boundary = state.roles.remove(&key).and_then(|rec| rec.boundary);
+        if let Some(p) = boundary.as_ref().and_then(|k| state.policies.get_mut(k)) {
+            p.policy.permissions_boundary_usage_count = p.policy.permissions_boundary_usage_count.saturating_sub(1);
         }
-        Ok(())
+        let mut touched = vec![Touched::Role(key)];
+        touched.extend(boundary.map(Touched::Policy));
+        self.commit(&state, &touched)
     }
 
     fn tag_role(&self, name: &str, tags: Vec<Tag>) -> Result<(), StoreError> {
         let key = RoleName::parse(name)?.key();
-        let mut state = self.write();
+        let mut state = self.write()?;
         let rec = state.roles.get_mut(&key).ok_or_else(|| StoreError::no_such("role", name))?;
         rec.role.tags = merge_tags(&rec.role.tags, tags)?;
-        Ok(())
+        self.commit(&state, &[Touched::Role(key)])
     }
 
     fn untag_role(&self, name: &str, keys: &[String]) -> Result<(), StoreError> {
         let key = RoleName::parse(name)?.key();
-        let mut state = self.write();
+        let mut state = self.write()?;
         let rec = state.roles.get_mut(&key).ok_or_else(|| StoreError::no_such("role", name))?;
         remove_tags(&mut rec.role.tags, keys);
-        Ok(())
+        self.commit(&state, &[Touched::Role(key)])
     }
 
     fn create_policy(&self, new: NewPolicy) -> Result<ManagedPolicy, StoreError> {
@@ -570,7 +650,7 @@ impl Store for MemoryStore {
         let path = new.path.as_deref().map_or_else(|| Ok(IamPath::root()), IamPath::parse_policy)?;
         check_description(new.description.as_deref())?;
         check_managed_document(&new.document)?;
-        let mut state = self.write();
+        let mut state = self.write()?;
         if state.policies.contains_key(&name.key()) {
             return Err(StoreError::new(
                 ErrorCode::EntityAlreadyExists,
@@ -595,23 +675,24 @@ impl Store for MemoryStore {
         state
             .policies
             .insert(policy.name.key(), PolicyRec { policy: policy.clone(), versions: vec![v1], next_version: 2 });
+        self.commit(&state, &[Touched::Policy(policy.name.key())])?;
         Ok(policy)
     }
 
     fn policy(&self, arn: &str) -> Result<ManagedPolicy, StoreError> {
-        let state = self.read();
+        let state = self.read()?;
         let key = self.policy_key(&state, arn)?;
         state.policies.get(&key).map(|p| p.policy.clone()).ok_or_else(|| StoreError::no_such_policy(arn))
     }
 
     fn list_policies(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<ManagedPolicy>, StoreError> {
         let keep = prefix_filter(path_prefix)?;
-        let state = self.read();
+        let state = self.read()?;
         paginate(state.policies.iter().map(|(k, r)| (k, &r.policy)).filter(|(_, p)| keep(&p.path)), page)
     }
 
     fn delete_policy(&self, arn: &str) -> Result<(), StoreError> {
-        let mut state = self.write();
+        let mut state = self.write()?;
         let key = self.policy_key(&state, arn)?;
         let rec = state.policies.get(&key).ok_or_else(|| StoreError::no_such_policy(arn))?;
         if rec.policy.attachment_count > 0 || rec.policy.permissions_boundary_usage_count > 0 {
@@ -623,7 +704,7 @@ impl Store for MemoryStore {
             ));
         }
         state.policies.remove(&key);
-        Ok(())
+        self.commit(&state, &[Touched::Policy(key)])
     }
 
     fn create_policy_version(
@@ -632,7 +713,7 @@ impl Store for MemoryStore {
         document: &str,
         set_as_default: bool,
     ) -> Result<PolicyVersion, StoreError> {
-        let mut state = self.write();
+        let mut state = self.write()?;
         let key = self.policy_key(&state, arn)?;
         check_managed_document(document)?;
         let rec = state.policies.get_mut(&key).ok_or_else(|| StoreError::no_such_policy(arn))?;
@@ -656,11 +737,12 @@ impl Store for MemoryStore {
         }
         rec.policy.update_date = now;
         rec.versions.push(version.clone());
+        self.commit(&state, &[Touched::Policy(key)])?;
         Ok(version)
     }
 
     fn policy_version(&self, arn: &str, version_id: &str) -> Result<PolicyVersion, StoreError> {
-        let state = self.read();
+        let state = self.read()?;
         let key = self.policy_key(&state, arn)?;
         state
             .policies
@@ -671,13 +753,13 @@ impl Store for MemoryStore {
     }
 
     fn list_policy_versions(&self, arn: &str) -> Result<Vec<PolicyVersion>, StoreError> {
-        let state = self.read();
+        let state = self.read()?;
         let key = self.policy_key(&state, arn)?;
         Ok(state.policies.get(&key).map(|p| p.versions.iter().rev().cloned().collect()).unwrap_or_default())
     }
 
     fn set_default_policy_version(&self, arn: &str, version_id: &str) -> Result<(), StoreError> {
-        let mut state = self.write();
+        let mut state = self.write()?;
         let key = self.policy_key(&state, arn)?;
         let now = self.clock.now();
         let rec = state.policies.get_mut(&key).ok_or_else(|| StoreError::no_such_policy(arn))?;
@@ -687,11 +769,11 @@ impl Store for MemoryStore {
         rec.versions.iter_mut().for_each(|v| v.is_default = v.version_id == version_id);
         rec.policy.default_version_id = version_id.to_owned();
         rec.policy.update_date = now;
-        Ok(())
+        self.commit(&state, &[Touched::Policy(key)])
     }
 
     fn delete_policy_version(&self, arn: &str, version_id: &str) -> Result<(), StoreError> {
-        let mut state = self.write();
+        let mut state = self.write()?;
         let key = self.policy_key(&state, arn)?;
         let rec = state.policies.get_mut(&key).ok_or_else(|| StoreError::no_such_policy(arn))?;
         let index = rec
@@ -703,11 +785,11 @@ impl Store for MemoryStore {
             return Err(StoreError::conflict("Cannot delete the default version of a policy."));
         }
         rec.versions.remove(index);
-        Ok(())
+        self.commit(&state, &[Touched::Policy(key)])
     }
 
     fn attach_policy(&self, entity: Entity<'_>, arn: &str) -> Result<(), StoreError> {
-        let mut state = self.write();
+        let mut state = self.write()?;
         let key = self.policy_key(&state, arn)?;
         let rules = rules(entity);
         let policies = entity_policies_mut(&mut state, entity)?;
@@ -721,11 +803,11 @@ impl Store for MemoryStore {
         if let Some(p) = state.policies.get_mut(&key) {
             p.policy.attachment_count += 1;
         }
-        Ok(())
+        self.commit(&state, &[entity_touched(entity)?, Touched::Policy(key)])
     }
 
     fn detach_policy(&self, entity: Entity<'_>, arn: &str) -> Result<(), StoreError> {
-        let mut state = self.write();
+        let mut state = self.write()?;
         let key = self.policy_key(&state, arn)?;
         let policies = entity_policies_mut(&mut state, entity)?;
         let Some(index) = policies.attached.iter().position(|k| *k == key) else {
@@ -735,11 +817,11 @@ impl Store for MemoryStore {
         if let Some(p) = state.policies.get_mut(&key) {
             p.policy.attachment_count = p.policy.attachment_count.saturating_sub(1);
         }
-        Ok(())
+        self.commit(&state, &[entity_touched(entity)?, Touched::Policy(key)])
     }
 
     fn list_attached_policies(&self, entity: Entity<'_>) -> Result<Vec<AttachedPolicy>, StoreError> {
-        let state = self.read();
+        let state = self.read()?;
         let policies = entity_policies(&state, entity)?;
         Ok(policies
             .attached
@@ -753,18 +835,18 @@ impl Store for MemoryStore {
         let name = PolicyName::parse(name)?;
         check_document(document, PolicyKind::Identity)?;
         let rules = rules(entity);
-        let mut state = self.write();
+        let mut state = self.write()?;
         let policies = entity_policies_mut(&mut state, entity)?;
         let others: usize = policies.inline.values().filter(|p| p.name != name).map(|p| iam_size(&p.document)).sum();
         if others + iam_size(document) > rules.inline_limit {
             return Err(StoreError::quota(rules.inline_quota, rules.inline_limit));
         }
         policies.inline.insert(name.to_string(), InlinePolicy { name, document: document.to_owned() });
-        Ok(())
+        self.commit(&state, &[entity_touched(entity)?])
     }
 
     fn inline_policy(&self, entity: Entity<'_>, name: &str) -> Result<InlinePolicy, StoreError> {
-        let state = self.read();
+        let state = self.read()?;
         let policies = entity_policies(&state, entity)?;
         policies
             .inline
@@ -774,16 +856,16 @@ impl Store for MemoryStore {
     }
 
     fn list_inline_policies(&self, entity: Entity<'_>) -> Result<Vec<String>, StoreError> {
-        let state = self.read();
+        let state = self.read()?;
         Ok(entity_policies(&state, entity)?.inline.keys().cloned().collect())
     }
 
     fn delete_inline_policy(&self, entity: Entity<'_>, name: &str) -> Result<(), StoreError> {
-        let mut state = self.write();
+        let mut state = self.write()?;
         let policies = entity_policies_mut(&mut state, entity)?;
         if policies.inline.remove(name).is_none() {
             return Err(StoreError::no_such(&format!("{} policy", rules(entity).kind), name));
         }
-        Ok(())
+        self.commit(&state, &[entity_touched(entity)?])
     }
 }

@@ -32,7 +32,7 @@ fn check_name(text: &str, field: &str, max: usize) -> Result<(), StoreError> {
 macro_rules! name_type {
     ($(#[$doc:meta])* $ty:ident, $field:literal, $max:literal) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub struct $ty(String);
 
         impl $ty {
@@ -90,7 +90,7 @@ name_type!(
 );
 
 /// An entity's path: `/` alone, or beginning and ending with `/`, at most 512 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct IamPath(String);
 
 impl IamPath {
@@ -165,7 +165,7 @@ pub(crate) fn check_path_prefix(text: &str) -> Result<(), StoreError> {
 }
 
 /// A tag on a user or role.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Tag {
     /// The key: 1–128 characters, not beginning with `aws:`.
     pub key: String,

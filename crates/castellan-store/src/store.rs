@@ -3,11 +3,13 @@
 
 use castellan_credentials::UnixTime;
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::StoreError;
 use crate::names::{GroupName, IamPath, PolicyName, RoleName, Tag, UserName};
 
 /// An IAM user.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// The name (case preserved).
     pub name: UserName,
@@ -18,13 +20,14 @@ pub struct User {
     /// `arn:aws:iam::ACCOUNT:user/PATH/NAME`.
     pub arn: String,
     /// When the user was created.
+    #[serde(with = "unix_time")]
     pub create_date: UnixTime,
     /// The tags, in the order they were added.
     pub tags: Vec<Tag>,
 }
 
 /// An IAM group.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {
     /// The name (case preserved).
     pub name: GroupName,
@@ -35,11 +38,12 @@ pub struct Group {
     /// `arn:aws:iam::ACCOUNT:group/PATH/NAME`.
     pub arn: String,
     /// When the group was created.
+    #[serde(with = "unix_time")]
     pub create_date: UnixTime,
 }
 
 /// An IAM role.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Role {
     /// The name (case preserved).
     pub name: RoleName,
@@ -58,13 +62,14 @@ pub struct Role {
     /// The ARN of the managed policy used as permissions boundary.
     pub permissions_boundary: Option<String>,
     /// When the role was created.
+    #[serde(with = "unix_time")]
     pub create_date: UnixTime,
     /// The tags, in the order they were added.
     pub tags: Vec<Tag>,
 }
 
 /// A customer managed policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ManagedPolicy {
     /// The name (case preserved).
     pub name: PolicyName,
@@ -83,13 +88,15 @@ pub struct ManagedPolicy {
     /// How many users and roles use the policy as permissions boundary.
     pub permissions_boundary_usage_count: usize,
     /// When the policy was created.
+    #[serde(with = "unix_time")]
     pub create_date: UnixTime,
     /// When a version was last added or made default.
+    #[serde(with = "unix_time")]
     pub update_date: UnixTime,
 }
 
 /// One version of a managed policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PolicyVersion {
     /// `v1`, `v2`, ... (never reused within a policy).
     pub version_id: String,
@@ -98,6 +105,7 @@ pub struct PolicyVersion {
     /// Whether this is the version in effect.
     pub is_default: bool,
     /// When the version was created.
+    #[serde(with = "unix_time")]
     pub create_date: UnixTime,
 }
 
@@ -111,7 +119,7 @@ pub struct AttachedPolicy {
 }
 
 /// An inline policy of a user, group or role.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InlinePolicy {
     /// The name, unique within the entity.
     pub name: PolicyName,
@@ -286,4 +294,19 @@ pub trait Store: Send + Sync {
     fn list_inline_policies(&self, entity: Entity<'_>) -> Result<Vec<String>, StoreError>;
     /// `Delete{User,Group,Role}Policy`.
     fn delete_inline_policy(&self, entity: Entity<'_>, name: &str) -> Result<(), StoreError>;
+}
+
+/// `UnixTime` as `[seconds, nanos]` in the durable backend's records.
+mod unix_time {
+    use castellan_credentials::UnixTime;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(time: &UnixTime, serializer: S) -> Result<S::Ok, S::Error> {
+        (time.seconds, time.nanos).serialize(serializer)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<UnixTime, D::Error> {
+        let (seconds, nanos) = <(i64, u32)>::deserialize(deserializer)?;
+        Ok(UnixTime { seconds, nanos })
+    }
 }

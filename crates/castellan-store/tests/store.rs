@@ -6,7 +6,7 @@ use std::sync::Arc;
 use castellan_credentials::FixedClock;
 use castellan_policy::AccountId;
 use castellan_store::{
-    Entity, ErrorCode, MemoryStore, NewPolicy, NewRole, NewUser, PageRequest, Store, StoreError, Tag,
+    DurableStore, Entity, ErrorCode, MemoryStore, NewPolicy, NewRole, NewUser, PageRequest, Store, StoreError, Tag,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -42,6 +42,27 @@ fn memory_store() -> MemoryStore {
 }
 
 store_suite!(memory, memory_store);
+
+/// A fresh, unique data directory under the system's temporary directory.
+fn temp_dir() -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("castellan-store-suite-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn durable_store() -> DurableStore {
+    DurableStore::open(
+        temp_dir(),
+        AccountId::parse(ACCOUNT).unwrap(),
+        Arc::new(FixedClock::new(NOW)),
+        StdRng::seed_from_u64(7),
+    )
+    .unwrap()
+}
+
+store_suite!(durable, durable_store);
 
 fn code<T: std::fmt::Debug>(result: Result<T, StoreError>) -> ErrorCode {
     result.expect_err("expected an error").code()

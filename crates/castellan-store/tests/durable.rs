@@ -1,0 +1,170 @@
+//! The durable backend across reopening: the state comes back exactly, and a data directory of
+//! a newer schema version is refused.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use castellan_credentials::FixedClock;
+use castellan_policy::AccountId;
+use castellan_store::{
+    DATA_FILE, DurableStore, Entity, ErrorCode, NewPolicy, NewRole, NewUser, PageRequest, SCHEMA_VERSION, Store, Tag,
+};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+const ACCOUNT: &str = "123456789012";
+const DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+const DOC2: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#;
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+fn temp_dir() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("castellan-store-durable-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn open_at(dir: &Path, now: i64, seed: u64) -> Result<DurableStore, castellan_store::StoreError> {
+    DurableStore::open(
+        dir,
+        AccountId::parse(ACCOUNT).unwrap(),
+        Arc::new(FixedClock::new(now)),
+        StdRng::seed_from_u64(seed),
+    )
+}
+
+/// Everything the public API shows of a store, as text.
+fn dump(s: &impl Store) -> String {
+    let all = PageRequest::first(1000);
+    let mut out = String::new();
+    for u in s.list_users(None, &all).unwrap().items {
+        let e = Entity::User(u.name.as_str());
+        let groups = s.list_groups_for_user(u.name.as_str(), &all).unwrap().items;
+        let inline: Vec<_> =
+            s.list_inline_policies(e).unwrap().iter().map(|n| s.inline_policy(e, n).unwrap()).collect();
+        out += &format!("{u:?}\n{groups:?}\n{:?}\n{inline:?}\n", s.list_attached_policies(e).unwrap());
+    }
+    for g in s.list_groups(None, &all).unwrap().items {
+        let e = Entity::Group(g.name.as_str());
+        let inline: Vec<_> =
+            s.list_inline_policies(e).unwrap().iter().map(|n| s.inline_policy(e, n).unwrap()).collect();
+        out += &format!(
+            "{:?}\n{:?}\n{inline:?}\n",
+            s.group(g.name.as_str()).unwrap(),
+            s.list_attached_policies(e).unwrap()
+        );
+    }
+    for r in s.list_roles(None, &all).unwrap().items {
+        let e = Entity::Role(r.name.as_str());
+        let inline: Vec<_> =
+            s.list_inline_policies(e).unwrap().iter().map(|n| s.inline_policy(e, n).unwrap()).collect();
+        out += &format!("{r:?}\n{:?}\n{inline:?}\n", s.list_attached_policies(e).unwrap());
+    }
+    for p in s.list_policies(None, &all).unwrap().items {
+        out += &format!("{p:?}\n{:?}\n", s.list_policy_versions(&p.arn).unwrap());
+    }
+    out
+}
+
+fn populate(s: &impl Store) {
+    s.create_user(NewUser { name: "alice".into(), path: Some("/eng/".into()), tags: vec![Tag::new("team", "a")] })
+        .unwrap();
+    s.create_user(NewUser { name: "bob".into(), ..NewUser::default() }).unwrap();
+    s.create_user(NewUser { name: "gone".into(), ..NewUser::default() }).unwrap();
+    s.delete_user("gone").unwrap();
+    s.tag_user("bob", vec![Tag::new("k", "v"), Tag::new("x", "y")]).unwrap();
+    s.untag_user("bob", &["x".to_owned()]).unwrap();
+    s.create_group("devs", Some("/g/")).unwrap();
+    s.add_user_to_group("devs", "alice").unwrap();
+    let boundary = s.create_policy(NewPolicy { name: "Boundary".into(), document: DOC.into(), ..NewPolicy::default() });
+    let p = s
+        .create_policy(NewPolicy {
+            name: "Read".into(),
+            document: DOC.into(),
+            description: Some("d".into()),
+            ..NewPolicy::default()
+        })
+        .unwrap();
+    s.create_policy_version(&p.arn, DOC2, true).unwrap();
+    s.create_policy_version(&p.arn, DOC, false).unwrap();
+    s.delete_policy_version(&p.arn, "v3").unwrap();
+    s.create_role(NewRole {
+        name: "app".into(),
+        assume_role_policy_document: TRUST.into(),
+        description: Some("the app".into()),
+        max_session_duration: Some(7200),
+        permissions_boundary: Some(boundary.unwrap().arn),
+        tags: vec![Tag::new("env", "prod")],
+        ..NewRole::default()
+    })
+    .unwrap();
+    for e in [Entity::User("alice"), Entity::Group("devs"), Entity::Role("app")] {
+        s.attach_policy(e, &p.arn).unwrap();
+        s.put_inline_policy(e, "inline", DOC).unwrap();
+    }
+    s.detach_policy(Entity::User("alice"), &p.arn).unwrap();
+    s.attach_policy(Entity::User("alice"), &p.arn).unwrap();
+}
+
+#[test]
+fn reopening_restores_the_state_exactly() {
+    let dir = temp_dir();
+    let before = {
+        let s = open_at(&dir, 1_700_000_000, 1).unwrap();
+        populate(&s);
+        dump(&s)
+    };
+    assert!(before.contains("AIDA") && before.contains("v2") && before.contains("prod"));
+    // Another clock and RNG: nothing of the stored state may come from them.
+    let s = open_at(&dir, 1_800_000_000, 2).unwrap();
+    assert_eq!(dump(&s), before);
+    // The reopened store keeps working, and its state survives another reopening.
+    s.create_user(NewUser { name: "carol".into(), ..NewUser::default() }).unwrap();
+    assert_eq!(
+        s.create_user(NewUser { name: "ALICE".into(), ..NewUser::default() }).unwrap_err().code(),
+        ErrorCode::EntityAlreadyExists
+    );
+    let after = dump(&s);
+    drop(s);
+    assert_eq!(dump(&open_at(&dir, 1, 3).unwrap()), after);
+}
+
+#[cfg(unix)]
+#[test]
+fn the_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir();
+    let s = open_at(&dir, 1, 1).unwrap();
+    assert_eq!(s.path(), dir.join(DATA_FILE));
+    let mode = std::fs::metadata(s.path()).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+#[test]
+fn a_newer_schema_version_is_refused() {
+    let dir = temp_dir();
+    drop(open_at(&dir, 1, 1).unwrap());
+    let conn = rusqlite::Connection::open(dir.join(DATA_FILE)).unwrap();
+    let version: i64 = conn.query_row("SELECT version FROM schema_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    conn.execute("UPDATE schema_version SET version = ?1", [SCHEMA_VERSION + 1]).unwrap();
+    drop(conn);
+    let err = open_at(&dir, 1, 1).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ServiceFailure);
+    assert!(err.message().contains("schema version 2, newer than this Castellan supports (1)"), "{err}");
+}
+
+#[test]
+fn another_accounts_data_directory_is_refused() {
+    let dir = temp_dir();
+    drop(open_at(&dir, 1, 1).unwrap());
+    let other = DurableStore::open(
+        &dir,
+        AccountId::parse("210987654321").unwrap(),
+        Arc::new(FixedClock::new(1)),
+        StdRng::seed_from_u64(1),
+    );
+    assert!(other.unwrap_err().message().contains("holds account 123456789012"));
+}

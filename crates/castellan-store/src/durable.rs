@@ -22,6 +22,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use crate::error::{ErrorCode, StoreError};
 use crate::memory::{Journal, MemoryStore, State, Touched};
 use crate::names::Tag;
+use crate::snapshot::Snapshot;
 use crate::store::{
     AttachedPolicy, Entity, Group, InlinePolicy, ManagedPolicy, NewPolicy, NewRole, NewUser, Page, PageRequest,
     PolicyVersion, Role, Store, User,
@@ -86,7 +87,7 @@ impl DurableStore {
             .map_err(|e| failure("cannot configure SQLite", e))?;
         let state = prepare(&mut conn, account.as_str())?;
         let journal = SqliteJournal { conn: Mutex::new(conn) };
-        let inner = MemoryStore::with_state(account, clock, rng, state, Some(Box::new(journal)));
+        let inner = MemoryStore::with_state(account, clock, rng, state, Some(Box::new(journal)))?;
         Ok(DurableStore { inner, path })
     }
 
@@ -221,6 +222,7 @@ macro_rules! delegate {
 
 delegate! {
     fn account_id(&self) -> &str;
+    fn snapshot(&self) -> Arc<Snapshot>;
     fn create_user(&self, user: NewUser) -> Result<User, StoreError>;
     fn user(&self, name: &str) -> Result<User, StoreError>;
     fn list_users(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<User>, StoreError>;

@@ -16,16 +16,19 @@
 //! deletion preconditions, listing with path prefixes and pagination, in two backends (one account
 //! per store) sharing one state and one copy of the rules: in memory ([`MemoryStore`]) and
 //! durable ([`DurableStore`], SQLite in a data directory, each write one transaction committed
-//! before it is acknowledged). Not yet: accounts and the root user, AWS managed policies, the
-//! per-account snapshots for the evaluator, trust-policy principals stored as unique ids (and `Invalid principal in policy`),
+//! before it is acknowledged); the authorization read path ([`Store::snapshot`]: an immutable
+//! [`Snapshot`] of every principal's parsed policy layers, published after each committed write,
+//! rebuilt only for the principals the write touched) and its concurrency test. Not yet: accounts
+//! and the root user, AWS managed policies (as layers too), trust-policy principals stored as unique ids (and `Invalid principal in policy`),
 //! access key, login profile and MFA records, instance profiles, OIDC and SAML providers,
 //! organizations, permissions boundaries on users, update operations (`UpdateRole`,
-//! `UpdateUser`, ...), the concurrency test, benchmarks.
+//! `UpdateUser`, ...), benchmarks (snapshot update latency, memory per principal).
 
 mod durable;
 mod error;
 mod memory;
 mod names;
+mod snapshot;
 mod store;
 
 pub use durable::{DATA_FILE, DurableStore, SCHEMA_VERSION};
@@ -35,6 +38,7 @@ pub use memory::{
     MAX_ROLE_INLINE_SIZE, MAX_USER_INLINE_SIZE, MemoryStore,
 };
 pub use names::{GroupName, IamPath, PolicyName, RoleName, Tag, UserName};
+pub use snapshot::{GroupPolicies, NamedPolicy, PrincipalPolicies, Snapshot};
 pub use store::{
     AttachedPolicy, Entity, Group, InlinePolicy, ManagedPolicy, NewPolicy, NewRole, NewUser, Page, PageRequest,
     PolicyVersion, Role, Store, User,

@@ -7,6 +7,11 @@
 //! [`Journal`] (none for [`MemoryStore`]; SQLite for `DurableStore`) before it returns. If the
 //! journal fails, the write is not acknowledged and the store refuses every further call: memory
 //! may then hold a change the disk does not, and reopening the data directory recovers.
+//!
+//! Still under the write lock, each committed write builds the next [`Snapshot`] from the
+//! previous one and the touched records, and publishes it in a cell locked only to swap the
+//! `Arc`; [`Store::snapshot`] only clones it, so readers of the authorization path never wait
+//! for a writer.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -20,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{ErrorCode, StoreError};
 use crate::names::{GroupName, IamPath, PolicyName, RoleName, Tag, UserName, check_path_prefix};
+use crate::snapshot::{Parsed, Snapshot};
 use crate::store::{
     AttachedPolicy, Entity, Group, InlinePolicy, ManagedPolicy, NewPolicy, NewRole, NewUser, Page, PageRequest,
     PolicyVersion, Role, Store, User,
@@ -45,9 +51,9 @@ const DEFAULT_MAX_ITEMS: u32 = 100;
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Policies {
     /// Keys (lowercase names) of the attached customer managed policies, in attachment order.
-    attached: Vec<String>,
+    pub(crate) attached: Vec<String>,
     /// Inline policies by name (case-sensitive, as IAM keeps them).
-    inline: BTreeMap<String, InlinePolicy>,
+    pub(crate) inline: BTreeMap<String, InlinePolicy>,
 }
 
 impl Policies {
@@ -58,23 +64,23 @@ impl Policies {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct UserRec {
-    user: User,
-    groups: BTreeSet<String>,
-    policies: Policies,
+    pub(crate) user: User,
+    pub(crate) groups: BTreeSet<String>,
+    pub(crate) policies: Policies,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct GroupRec {
-    group: Group,
-    members: BTreeSet<String>,
-    policies: Policies,
+    pub(crate) group: Group,
+    pub(crate) members: BTreeSet<String>,
+    pub(crate) policies: Policies,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct RoleRec {
-    role: Role,
-    boundary: Option<String>,
-    policies: Policies,
+    pub(crate) role: Role,
+    pub(crate) boundary: Option<String>,
+    pub(crate) policies: Policies,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -92,6 +98,21 @@ pub(crate) struct State {
     pub(crate) groups: BTreeMap<String, GroupRec>,
     pub(crate) roles: BTreeMap<String, RoleRec>,
     pub(crate) policies: BTreeMap<String, PolicyRec>,
+    /// Committed writes since the store was opened (the snapshots' generation).
+    pub(crate) generation: u64,
+    /// Parsed inline and trust policies, reused by the next snapshot.
+    pub(crate) parsed: Parsed,
+    /// The version id of each managed policy's parsed default in the current snapshot.
+    pub(crate) parsed_versions: BTreeMap<String, String>,
+}
+
+impl PolicyRec {
+    /// The ARN, default version id and document of the version in effect.
+    pub(crate) fn default_document(&self) -> Option<(String, String, String)> {
+        let id = &self.policy.default_version_id;
+        let v = self.versions.iter().find(|v| v.version_id == *id)?;
+        Some((self.policy.arn.clone(), id.clone(), v.document.clone()))
+    }
 }
 
 /// A record a successful write changed, by kind and key: present in the state afterwards means
@@ -123,6 +144,8 @@ pub struct MemoryStore {
     clock: Arc<dyn Clock>,
     rng: Mutex<Box<dyn CryptoRng + Send>>,
     state: RwLock<State>,
+    /// The snapshot of the last committed write; locked only to clone or swap the `Arc`.
+    published: RwLock<Arc<Snapshot>>,
     journal: Option<Box<dyn Journal>>,
     failed: AtomicBool,
 }
@@ -137,15 +160,28 @@ impl MemoryStore {
     /// An empty store for `account`, reading the time from `clock` and drawing unique ids from
     /// `rng`.
     pub fn new(account: AccountId, clock: Arc<dyn Clock>, rng: impl CryptoRng + Send + 'static) -> MemoryStore {
-        MemoryStore::with_state(account, clock, rng, State::default(), None)
+        MemoryStore::assemble(account, clock, rng, State::default(), Snapshot::default(), None)
     }
 
     /// A store over `state`, making each write durable through `journal` when there is one.
+    /// Refused when a stored policy document no longer parses.
     pub(crate) fn with_state(
         account: AccountId,
         clock: Arc<dyn Clock>,
         rng: impl CryptoRng + Send + 'static,
+        mut state: State,
+        journal: Option<Box<dyn Journal>>,
+    ) -> Result<MemoryStore, StoreError> {
+        let snapshot = Snapshot::build(&mut state)?;
+        Ok(MemoryStore::assemble(account, clock, rng, state, snapshot, journal))
+    }
+
+    fn assemble(
+        account: AccountId,
+        clock: Arc<dyn Clock>,
+        rng: impl CryptoRng + Send + 'static,
         state: State,
+        snapshot: Snapshot,
         journal: Option<Box<dyn Journal>>,
     ) -> MemoryStore {
         MemoryStore {
@@ -153,6 +189,7 @@ impl MemoryStore {
             clock,
             rng: Mutex::new(Box::new(rng)),
             state: RwLock::new(state),
+            published: RwLock::new(Arc::new(snapshot)),
             journal,
             failed: AtomicBool::new(false),
         }
@@ -177,9 +214,15 @@ impl MemoryStore {
     }
 
     /// Makes a successful write durable before it is acknowledged.
-    fn commit(&self, state: &State, touched: &[Touched]) -> Result<(), StoreError> {
-        let Some(journal) = &self.journal else { return Ok(()) };
-        journal.commit(state, touched).inspect_err(|_| self.failed.store(true, Ordering::SeqCst))
+    fn commit(&self, state: &mut State, touched: &[Touched]) -> Result<(), StoreError> {
+        state.generation += 1;
+        let current = self.snapshot();
+        let next = current.next(state, touched).inspect_err(|_| self.failed.store(true, Ordering::SeqCst))?;
+        if let Some(journal) = &self.journal {
+            journal.commit(state, touched).inspect_err(|_| self.failed.store(true, Ordering::SeqCst))?;
+        }
+        *self.published.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(next);
+        Ok(())
     }
 
     fn new_id(&self, kind: UniqueIdKind) -> String {
@@ -383,6 +426,10 @@ impl Store for MemoryStore {
         self.account.as_str()
     }
 
+    fn snapshot(&self) -> Arc<Snapshot> {
+        Arc::clone(&self.published.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
     fn create_user(&self, new: NewUser) -> Result<User, StoreError> {
         let name = UserName::parse(&new.name)?;
         let path = parse_path(new.path.as_deref())?;
@@ -403,7 +450,7 @@ impl Store for MemoryStore {
             user.name.key(),
             UserRec { user: user.clone(), groups: BTreeSet::new(), policies: Policies::default() },
         );
-        self.commit(&state, &[Touched::User(user.name.key())])?;
+        self.commit(&mut state, &[Touched::User(user.name.key())])?;
         Ok(user)
     }
 
@@ -432,7 +479,7 @@ impl Store for MemoryStore {
             return Err(StoreError::conflict("Cannot delete entity, must delete policies first."));
         }
         state.users.remove(&key);
-        self.commit(&state, &[Touched::User(key)])
+        self.commit(&mut state, &[Touched::User(key)])
     }
 
     fn tag_user(&self, name: &str, tags: Vec<Tag>) -> Result<(), StoreError> {
@@ -440,7 +487,7 @@ impl Store for MemoryStore {
         let mut state = self.write()?;
         let rec = state.users.get_mut(&key).ok_or_else(|| StoreError::no_such("user", name))?;
         rec.user.tags = merge_tags(&rec.user.tags, tags)?;
-        self.commit(&state, &[Touched::User(key)])
+        self.commit(&mut state, &[Touched::User(key)])
     }
 
     fn untag_user(&self, name: &str, keys: &[String]) -> Result<(), StoreError> {
@@ -448,7 +495,7 @@ impl Store for MemoryStore {
         let mut state = self.write()?;
         let rec = state.users.get_mut(&key).ok_or_else(|| StoreError::no_such("user", name))?;
         remove_tags(&mut rec.user.tags, keys);
-        self.commit(&state, &[Touched::User(key)])
+        self.commit(&mut state, &[Touched::User(key)])
     }
 
     fn create_group(&self, name: &str, path: Option<&str>) -> Result<Group, StoreError> {
@@ -469,7 +516,7 @@ impl Store for MemoryStore {
             group.name.key(),
             GroupRec { group: group.clone(), members: BTreeSet::new(), policies: Policies::default() },
         );
-        self.commit(&state, &[Touched::Group(group.name.key())])?;
+        self.commit(&mut state, &[Touched::Group(group.name.key())])?;
         Ok(group)
     }
 
@@ -498,7 +545,7 @@ impl Store for MemoryStore {
             return Err(StoreError::conflict("Cannot delete entity, must delete policies first."));
         }
         state.groups.remove(&key);
-        self.commit(&state, &[Touched::Group(key)])
+        self.commit(&mut state, &[Touched::Group(key)])
     }
 
     fn add_user_to_group(&self, group: &str, user: &str) -> Result<(), StoreError> {
@@ -519,7 +566,7 @@ impl Store for MemoryStore {
         if let Some(g) = state.groups.get_mut(&group_key) {
             g.members.insert(user_key.clone());
         }
-        self.commit(&state, &[Touched::User(user_key), Touched::Group(group_key)])
+        self.commit(&mut state, &[Touched::User(user_key), Touched::Group(group_key)])
     }
 
     fn remove_user_from_group(&self, group: &str, user: &str) -> Result<(), StoreError> {
@@ -539,7 +586,7 @@ impl Store for MemoryStore {
         if let Some(g) = state.groups.get_mut(&group_key) {
             g.members.remove(&user_key);
         }
-        self.commit(&state, &[Touched::User(user_key), Touched::Group(group_key)])
+        self.commit(&mut state, &[Touched::User(user_key), Touched::Group(group_key)])
     }
 
     fn list_groups_for_user(&self, user: &str, page: &PageRequest) -> Result<Page<Group>, StoreError> {
@@ -572,8 +619,9 @@ impl Store for MemoryStore {
         if state.roles.contains_key(&name.key()) {
             return Err(StoreError::already_exists("Role", name.as_str()));
         }
+        // AWS managed policies are not stored yet, so a boundary naming one is refused like any
+        // unknown policy: accepting it without its document would leave the role unbounded.
         let boundary = match &new.permissions_boundary {
-            Some(arn) if arn.starts_with("arn:aws:iam::aws:policy/") => None,
             Some(arn) => Some(self.policy_key(&state, arn)?),
             None => None,
         };
@@ -595,7 +643,7 @@ impl Store for MemoryStore {
         let mut touched = vec![Touched::Role(role.name.key())];
         touched.extend(boundary.clone().map(Touched::Policy));
         state.roles.insert(role.name.key(), RoleRec { role: role.clone(), boundary, policies: Policies::default() });
-        self.commit(&state, &touched)?;
+        self.commit(&mut state, &touched)?;
         Ok(role)
     }
 
@@ -626,7 +674,7 @@ impl Store for MemoryStore {
         }
         let mut touched = vec![Touched::Role(key)];
         touched.extend(boundary.map(Touched::Policy));
-        self.commit(&state, &touched)
+        self.commit(&mut state, &touched)
     }
 
     fn tag_role(&self, name: &str, tags: Vec<Tag>) -> Result<(), StoreError> {
@@ -634,7 +682,7 @@ impl Store for MemoryStore {
         let mut state = self.write()?;
         let rec = state.roles.get_mut(&key).ok_or_else(|| StoreError::no_such("role", name))?;
         rec.role.tags = merge_tags(&rec.role.tags, tags)?;
-        self.commit(&state, &[Touched::Role(key)])
+        self.commit(&mut state, &[Touched::Role(key)])
     }
 
     fn untag_role(&self, name: &str, keys: &[String]) -> Result<(), StoreError> {
@@ -642,7 +690,7 @@ impl Store for MemoryStore {
         let mut state = self.write()?;
         let rec = state.roles.get_mut(&key).ok_or_else(|| StoreError::no_such("role", name))?;
         remove_tags(&mut rec.role.tags, keys);
-        self.commit(&state, &[Touched::Role(key)])
+        self.commit(&mut state, &[Touched::Role(key)])
     }
 
     fn create_policy(&self, new: NewPolicy) -> Result<ManagedPolicy, StoreError> {
@@ -675,7 +723,7 @@ impl Store for MemoryStore {
         state
             .policies
             .insert(policy.name.key(), PolicyRec { policy: policy.clone(), versions: vec![v1], next_version: 2 });
-        self.commit(&state, &[Touched::Policy(policy.name.key())])?;
+        self.commit(&mut state, &[Touched::Policy(policy.name.key())])?;
         Ok(policy)
     }
 
@@ -704,7 +752,7 @@ impl Store for MemoryStore {
             ));
         }
         state.policies.remove(&key);
-        self.commit(&state, &[Touched::Policy(key)])
+        self.commit(&mut state, &[Touched::Policy(key)])
     }
 
     fn create_policy_version(
@@ -737,7 +785,7 @@ impl Store for MemoryStore {
         }
         rec.policy.update_date = now;
         rec.versions.push(version.clone());
-        self.commit(&state, &[Touched::Policy(key)])?;
+        self.commit(&mut state, &[Touched::Policy(key)])?;
         Ok(version)
     }
 
@@ -769,7 +817,7 @@ impl Store for MemoryStore {
         rec.versions.iter_mut().for_each(|v| v.is_default = v.version_id == version_id);
         rec.policy.default_version_id = version_id.to_owned();
         rec.policy.update_date = now;
-        self.commit(&state, &[Touched::Policy(key)])
+        self.commit(&mut state, &[Touched::Policy(key)])
     }
 
     fn delete_policy_version(&self, arn: &str, version_id: &str) -> Result<(), StoreError> {
@@ -785,7 +833,7 @@ impl Store for MemoryStore {
             return Err(StoreError::conflict("Cannot delete the default version of a policy."));
         }
         rec.versions.remove(index);
-        self.commit(&state, &[Touched::Policy(key)])
+        self.commit(&mut state, &[Touched::Policy(key)])
     }
 
     fn attach_policy(&self, entity: Entity<'_>, arn: &str) -> Result<(), StoreError> {
@@ -803,7 +851,7 @@ impl Store for MemoryStore {
         if let Some(p) = state.policies.get_mut(&key) {
             p.policy.attachment_count += 1;
         }
-        self.commit(&state, &[entity_touched(entity)?, Touched::Policy(key)])
+        self.commit(&mut state, &[entity_touched(entity)?, Touched::Policy(key)])
     }
 
     fn detach_policy(&self, entity: Entity<'_>, arn: &str) -> Result<(), StoreError> {
@@ -817,7 +865,7 @@ impl Store for MemoryStore {
         if let Some(p) = state.policies.get_mut(&key) {
             p.policy.attachment_count = p.policy.attachment_count.saturating_sub(1);
         }
-        self.commit(&state, &[entity_touched(entity)?, Touched::Policy(key)])
+        self.commit(&mut state, &[entity_touched(entity)?, Touched::Policy(key)])
     }
 
     fn list_attached_policies(&self, entity: Entity<'_>) -> Result<Vec<AttachedPolicy>, StoreError> {
@@ -842,7 +890,7 @@ impl Store for MemoryStore {
             return Err(StoreError::quota(rules.inline_quota, rules.inline_limit));
         }
         policies.inline.insert(name.to_string(), InlinePolicy { name, document: document.to_owned() });
-        self.commit(&state, &[entity_touched(entity)?])
+        self.commit(&mut state, &[entity_touched(entity)?])
     }
 
     fn inline_policy(&self, entity: Entity<'_>, name: &str) -> Result<InlinePolicy, StoreError> {
@@ -866,6 +914,6 @@ impl Store for MemoryStore {
         if policies.inline.remove(name).is_none() {
             return Err(StoreError::no_such(&format!("{} policy", rules(entity).kind), name));
         }
-        self.commit(&state, &[entity_touched(entity)?])
+        self.commit(&mut state, &[entity_touched(entity)?])
     }
 }

@@ -5,8 +5,11 @@ use castellan_credentials::UnixTime;
 
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
 use crate::error::StoreError;
 use crate::names::{GroupName, IamPath, PolicyName, RoleName, Tag, UserName};
+use crate::snapshot::Snapshot;
 
 /// An IAM user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -213,6 +216,10 @@ pub struct Page<T> {
 pub trait Store: Send + Sync {
     /// The 12-digit account id.
     fn account_id(&self) -> &str;
+
+    /// The authorization read path: the immutable snapshot published by the last committed
+    /// write (or when the store opened). Never waits for a writer beyond an `Arc` clone.
+    fn snapshot(&self) -> Arc<Snapshot>;
 
     /// `CreateUser`.
     fn create_user(&self, user: NewUser) -> Result<User, StoreError>;

@@ -602,4 +602,10 @@ fn permissions_boundary(s: &impl Store) {
     s.delete_role("r").unwrap();
     assert_eq!(s.policy(&arn).unwrap().permissions_boundary_usage_count, 0);
     s.delete_policy(&arn).unwrap();
+    // A boundary naming an AWS managed policy was accepted without its document, which left
+    // the role unbounded; until those policies are stored it is refused like any unknown one.
+    let aws_managed = "arn:aws:iam::aws:policy/PowerUserAccess";
+    let r = s.create_role(NewRole { permissions_boundary: Some(aws_managed.into()), ..role("r2") });
+    assert_eq!(code(r), ErrorCode::NoSuchEntity);
+    assert_eq!(code(s.role("r2")), ErrorCode::NoSuchEntity);
 }

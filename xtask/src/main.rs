@@ -2,6 +2,8 @@
 //!
 //! - `cargo xtask ci` — formatting, lints, every test, docs and the dependency invariants:
 //!   exactly what CI runs.
+//! - `cargo xtask codegen` — regenerates `crates/castellan-store/data/aws-managed-policies.json`
+//!   from `../shared/corpora`.
 //! - `cargo xtask check-deps` — the crate dependency direction of ARCHITECTURE.md.
 //! - `cargo xtask fuzz TARGET --time SECONDS` — a cargo-fuzz target of `fuzz/`, on stable.
 //! - `cargo xtask fuzz eval [--cases N]` — the evaluator's differential properties, long.
@@ -13,6 +15,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod bench;
+mod codegen;
 mod deps;
 mod fuzz;
 
@@ -28,6 +31,7 @@ fn main() -> ExitCode {
     let result = match task {
         "ci" => ci(),
         "check-deps" => deps::check(),
+        "codegen" => codegen::codegen(rest),
         "fuzz" => fuzz::fuzz(rest),
         "bench" => bench::bench(rest),
         "crash" => crash(rest),
@@ -49,6 +53,7 @@ fn main() -> ExitCode {
 const HELP: &str = "usage: cargo xtask <task>
 tasks:
   ci           rustfmt check, clippy (warnings denied), all tests, rustdoc (warnings denied), check-deps
+  codegen      regenerate crates/castellan-store/data/aws-managed-policies.json from ../shared/corpora
   check-deps   assert the crate dependency direction of ARCHITECTURE.md
   fuzz eval [--cases N]
                the evaluator against its reference evaluator on N generated cases per property (default 200,000)

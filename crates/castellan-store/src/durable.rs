@@ -9,6 +9,9 @@
 //! transaction makes each write all-or-nothing, and its WAL with `synchronous=FULL` makes a
 //! committed write survive a crash (`kill -9` or power loss). Opening reads every record back;
 //! no repair step exists or is needed.
+//!
+//! AWS managed policies are not stored (they ship with the crate); an account's use of one (its
+//! attachment and boundary counts) is a record of kind `aws-policy` keyed by ARN.
 
 use std::fs::{self, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -25,7 +28,7 @@ use crate::names::Tag;
 use crate::snapshot::Snapshot;
 use crate::store::{
     AttachedPolicy, Entity, Group, InlinePolicy, ManagedPolicy, NewPolicy, NewRole, NewUser, Page, PageRequest,
-    PolicyVersion, Role, Store, User,
+    PolicyScope, PolicyVersion, Role, Store, User,
 };
 
 /// The schema version this Castellan writes; it opens data directories of this version or older.
@@ -173,6 +176,7 @@ fn load(conn: &Connection) -> Result<State, StoreError> {
             "group" => state.groups.insert(key.clone(), serde_json::from_str(&body).map_err(bad)?).map(drop),
             "role" => state.roles.insert(key.clone(), serde_json::from_str(&body).map_err(bad)?).map(drop),
             "policy" => state.policies.insert(key.clone(), serde_json::from_str(&body).map_err(bad)?).map(drop),
+            "aws-policy" => state.aws_usage.insert(key.clone(), serde_json::from_str(&body).map_err(bad)?).map(drop),
             other => return Err(failure("unknown record kind", other)),
         };
     }
@@ -195,6 +199,9 @@ impl Journal for SqliteJournal {
                 Touched::Group(k) => ("group", k, state.groups.get(k).map(serde_json::to_string).transpose()),
                 Touched::Role(k) => ("role", k, state.roles.get(k).map(serde_json::to_string).transpose()),
                 Touched::Policy(k) => ("policy", k, state.policies.get(k).map(serde_json::to_string).transpose()),
+                Touched::AwsPolicy(k) => {
+                    ("aws-policy", k, state.aws_usage.get(k).map(serde_json::to_string).transpose())
+                }
             };
             let (kind, key, body) = encoded;
             match body.map_err(|e| failure("cannot encode a record", e))? {
@@ -245,6 +252,8 @@ delegate! {
     fn create_policy(&self, policy: NewPolicy) -> Result<ManagedPolicy, StoreError>;
     fn policy(&self, arn: &str) -> Result<ManagedPolicy, StoreError>;
     fn list_policies(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<ManagedPolicy>, StoreError>;
+    fn list_policies_in_scope(&self, scope: PolicyScope, path_prefix: Option<&str>, page: &PageRequest)
+        -> Result<Page<ManagedPolicy>, StoreError>;
     fn delete_policy(&self, arn: &str) -> Result<(), StoreError>;
     fn create_policy_version(&self, arn: &str, document: &str, set_as_default: bool) -> Result<PolicyVersion, StoreError>;
     fn policy_version(&self, arn: &str, version_id: &str) -> Result<PolicyVersion, StoreError>;

@@ -19,6 +19,9 @@ pub enum ErrorCode {
     InvalidInput,
     /// `ValidationError` (400): a parameter breaks the API's shape constraints.
     ValidationError,
+    /// `UnmodifiableEntity` (400): the entity cannot be changed or deleted (an AWS managed
+    /// policy).
+    UnmodifiableEntity,
     /// `ServiceFailure` (500): the store could not complete the request (storage failure).
     ServiceFailure,
 }
@@ -34,6 +37,7 @@ impl ErrorCode {
             ErrorCode::MalformedPolicyDocument => "MalformedPolicyDocument",
             ErrorCode::InvalidInput => "InvalidInput",
             ErrorCode::ValidationError => "ValidationError",
+            ErrorCode::UnmodifiableEntity => "UnmodifiableEntity",
             ErrorCode::ServiceFailure => "ServiceFailure",
         }
     }
@@ -43,7 +47,10 @@ impl ErrorCode {
         match self {
             ErrorCode::NoSuchEntity => 404,
             ErrorCode::EntityAlreadyExists | ErrorCode::LimitExceeded | ErrorCode::DeleteConflict => 409,
-            ErrorCode::MalformedPolicyDocument | ErrorCode::InvalidInput | ErrorCode::ValidationError => 400,
+            ErrorCode::MalformedPolicyDocument
+            | ErrorCode::InvalidInput
+            | ErrorCode::ValidationError
+            | ErrorCode::UnmodifiableEntity => 400,
             ErrorCode::ServiceFailure => 500,
         }
     }

@@ -12,18 +12,21 @@
 //!
 //! This is the first step of the store (issue 4). Done: users, groups and membership, roles
 //! (trust policy, session duration, description, permissions boundary, tags), customer managed
-//! policies with versions, attachments, inline policies, tags on users and roles, quotas,
+//! policies with versions, AWS managed policies (read-only, shipped in
+//! `data/aws-managed-policies.json`; attachable, usable as boundaries, listed with
+//! [`PolicyScope`], in snapshots as layers), attachments, inline policies, tags on users and roles, quotas,
 //! deletion preconditions, listing with path prefixes and pagination, in two backends (one account
 //! per store) sharing one state and one copy of the rules: in memory ([`MemoryStore`]) and
 //! durable ([`DurableStore`], SQLite in a data directory, each write one transaction committed
 //! before it is acknowledged); the authorization read path ([`Store::snapshot`]: an immutable
 //! [`Snapshot`] of every principal's parsed policy layers, published after each committed write,
 //! rebuilt only for the principals the write touched) and its concurrency test. Not yet: accounts
-//! and the root user, AWS managed policies (as layers too), trust-policy principals stored as unique ids (and `Invalid principal in policy`),
+//! and the root user, older versions of AWS managed policies, trust-policy principals stored as unique ids (and `Invalid principal in policy`),
 //! access key, login profile and MFA records, instance profiles, OIDC and SAML providers,
 //! organizations, permissions boundaries on users, update operations (`UpdateRole`,
 //! `UpdateUser`, ...), benchmarks (snapshot update latency, memory per principal).
 
+mod aws;
 mod durable;
 mod error;
 mod memory;
@@ -41,5 +44,5 @@ pub use names::{GroupName, IamPath, PolicyName, RoleName, Tag, UserName};
 pub use snapshot::{GroupPolicies, NamedPolicy, PrincipalPolicies, Snapshot};
 pub use store::{
     AttachedPolicy, Entity, Group, InlinePolicy, ManagedPolicy, NewPolicy, NewRole, NewUser, Page, PageRequest,
-    PolicyVersion, Role, Store, User,
+    PolicyScope, PolicyVersion, Role, Store, User,
 };

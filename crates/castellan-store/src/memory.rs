@@ -23,12 +23,13 @@ use castellan_policy::{AccountId, PolicyKind, iam_size};
 use rand::CryptoRng;
 use serde::{Deserialize, Serialize};
 
+use crate::aws;
 use crate::error::{ErrorCode, StoreError};
 use crate::names::{GroupName, IamPath, PolicyName, RoleName, Tag, UserName, check_path_prefix};
 use crate::snapshot::{Parsed, Snapshot};
 use crate::store::{
     AttachedPolicy, Entity, Group, InlinePolicy, ManagedPolicy, NewPolicy, NewRole, NewUser, Page, PageRequest,
-    PolicyVersion, Role, Store, User,
+    PolicyScope, PolicyVersion, Role, Store, User,
 };
 
 /// Managed policies attached per user, group or role.
@@ -50,7 +51,8 @@ const DEFAULT_MAX_ITEMS: u32 = 100;
 
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Policies {
-    /// Keys (lowercase names) of the attached customer managed policies, in attachment order.
+    /// Keys of the attached managed policies, in attachment order: the lowercase name of a
+    /// customer managed policy, the ARN of an AWS managed one.
     pub(crate) attached: Vec<String>,
     /// Inline policies by name (case-sensitive, as IAM keeps them).
     pub(crate) inline: BTreeMap<String, InlinePolicy>,
@@ -91,6 +93,15 @@ pub(crate) struct PolicyRec {
     next_version: u32,
 }
 
+/// How one account uses one AWS managed policy (the policy itself is shared and read-only).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct AwsUsage {
+    /// Users, groups and roles it is attached to.
+    pub(crate) attachments: usize,
+    /// Roles using it as permissions boundary.
+    pub(crate) boundaries: usize,
+}
+
 /// One account's entities, keyed by lowercase name.
 #[derive(Debug, Default)]
 pub(crate) struct State {
@@ -98,6 +109,8 @@ pub(crate) struct State {
     pub(crate) groups: BTreeMap<String, GroupRec>,
     pub(crate) roles: BTreeMap<String, RoleRec>,
     pub(crate) policies: BTreeMap<String, PolicyRec>,
+    /// This account's use of AWS managed policies, by ARN; absent when unused.
+    pub(crate) aws_usage: BTreeMap<String, AwsUsage>,
     /// Committed writes since the store was opened (the snapshots' generation).
     pub(crate) generation: u64,
     /// Parsed inline and trust policies, reused by the next snapshot.
@@ -123,6 +136,8 @@ pub(crate) enum Touched {
     Group(String),
     Role(String),
     Policy(String),
+    /// This account's usage counters of an AWS managed policy, by ARN.
+    AwsPolicy(String),
 }
 
 /// Where a backend makes writes durable. `commit` runs under the write lock after the state has
@@ -239,11 +254,58 @@ impl MemoryStore {
         if castellan_policy::Arn::parse(arn).is_err() {
             return Err(StoreError::invalid(format!("ARN {arn} is not valid.")));
         }
+        if aws::get(arn).is_some() {
+            return Ok(arn.to_owned());
+        }
         let name = arn.rsplit('/').next().unwrap_or_default().to_ascii_lowercase();
         match state.policies.get(&name) {
             Some(rec) if rec.policy.arn == arn => Ok(name),
             _ => Err(StoreError::no_such_policy(arn)),
         }
+    }
+}
+
+fn is_aws(key: &str) -> bool {
+    key.starts_with(aws::ARN_PREFIX)
+}
+
+/// AWS managed policies cannot be changed or deleted. AWS answers such calls with an
+/// authorization error (`AccessDenied`), which is not the store's to decide; the store refuses
+/// with `UnmodifiableEntity`, IAM's code for entities that cannot be modified.
+fn unmodifiable(arn: &str) -> StoreError {
+    StoreError::new(
+        ErrorCode::UnmodifiableEntity,
+        format!("Policy {arn} is an AWS managed policy and cannot be modified or deleted."),
+    )
+}
+
+/// Changes the usage of the policy `key` (customer or AWS managed) by `delta` attachments and
+/// boundary uses, returning the record touched.
+fn count_use(state: &mut State, key: &str, attachments: isize, boundaries: isize) -> Touched {
+    let add = |n: &mut usize, d: isize| *n = n.saturating_add_signed(d);
+    if is_aws(key) {
+        let usage = state.aws_usage.entry(key.to_owned()).or_default();
+        add(&mut usage.attachments, attachments);
+        add(&mut usage.boundaries, boundaries);
+        if *usage == AwsUsage::default() {
+            state.aws_usage.remove(key);
+        }
+        return Touched::AwsPolicy(key.to_owned());
+    }
+    if let Some(p) = state.policies.get_mut(key) {
+        add(&mut p.policy.attachment_count, attachments);
+        add(&mut p.policy.permissions_boundary_usage_count, boundaries);
+    }
+    Touched::Policy(key.to_owned())
+}
+
+/// The record of the AWS managed policy `arn` with this account's counters.
+fn aws_record(state: &State, policy: &aws::AwsPolicy) -> ManagedPolicy {
+    let usage = state.aws_usage.get(&policy.policy.arn).copied().unwrap_or_default();
+    ManagedPolicy {
+        attachment_count: usage.attachments,
+        permissions_boundary_usage_count: usage.boundaries,
+        ..policy.policy.clone()
     }
 }
 
@@ -619,8 +681,6 @@ impl Store for MemoryStore {
         if state.roles.contains_key(&name.key()) {
             return Err(StoreError::already_exists("Role", name.as_str()));
         }
-        // AWS managed policies are not stored yet, so a boundary naming one is refused like any
-        // unknown policy: accepting it without its document would leave the role unbounded.
         let boundary = match &new.permissions_boundary {
             Some(arn) => Some(self.policy_key(&state, arn)?),
             None => None,
@@ -637,11 +697,8 @@ impl Store for MemoryStore {
             path,
             tags,
         };
-        if let Some(p) = boundary.as_ref().and_then(|k| state.policies.get_mut(k)) {
-            p.policy.permissions_boundary_usage_count += 1;
-        }
         let mut touched = vec![Touched::Role(role.name.key())];
-        touched.extend(boundary.clone().map(Touched::Policy));
+        touched.extend(boundary.as_deref().map(|k| count_use(&mut state, k, 0, 1)));
         state.roles.insert(role.name.key(), RoleRec { role: role.clone(), boundary, policies: Policies::default() });
         self.commit(&mut state, &touched)?;
         Ok(role)
@@ -669,11 +726,8 @@ impl Store for MemoryStore {
             return Err(StoreError::conflict("Cannot delete entity, must delete policies first."));
         }
         let boundary = state.roles.remove(&key).and_then(|rec| rec.boundary);
-        if let Some(p) = boundary.as_ref().and_then(|k| state.policies.get_mut(k)) {
-            p.policy.permissions_boundary_usage_count = p.policy.permissions_boundary_usage_count.saturating_sub(1);
-        }
         let mut touched = vec![Touched::Role(key)];
-        touched.extend(boundary.map(Touched::Policy));
+        touched.extend(boundary.as_deref().map(|k| count_use(&mut state, k, 0, -1)));
         self.commit(&mut state, &touched)
     }
 
@@ -730,18 +784,47 @@ impl Store for MemoryStore {
     fn policy(&self, arn: &str) -> Result<ManagedPolicy, StoreError> {
         let state = self.read()?;
         let key = self.policy_key(&state, arn)?;
+        if let Some(p) = aws::get(&key) {
+            return Ok(aws_record(&state, p));
+        }
         state.policies.get(&key).map(|p| p.policy.clone()).ok_or_else(|| StoreError::no_such_policy(arn))
     }
 
     fn list_policies(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<ManagedPolicy>, StoreError> {
+        self.list_policies_in_scope(PolicyScope::Local, path_prefix, page)
+    }
+
+    fn list_policies_in_scope(
+        &self,
+        scope: PolicyScope,
+        path_prefix: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<ManagedPolicy>, StoreError> {
         let keep = prefix_filter(path_prefix)?;
         let state = self.read()?;
-        paginate(state.policies.iter().map(|(k, r)| (k, &r.policy)).filter(|(_, p)| keep(&p.path)), page)
+        let local = state.policies.iter().map(|(k, r)| (k.clone(), r.policy.clone()));
+        let managed = aws::catalogue().values().map(|p| (p.policy.name.key(), aws_record(&state, p)));
+        // Keys sort by lowercase name; in `All`, a suffix orders an AWS and a customer policy of
+        // the same name (AWS first) so that markers stay unique.
+        let mut items: Vec<(String, ManagedPolicy)> = match scope {
+            PolicyScope::Local => local.collect(),
+            PolicyScope::Aws => managed.collect(),
+            PolicyScope::All => managed
+                .map(|(k, p)| (format!("{k} aws"), p))
+                .chain(local.map(|(k, p)| (format!("{k} local"), p)))
+                .collect(),
+        };
+        items.retain(|(_, p)| keep(&p.path));
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        paginate(items.iter().map(|(k, p)| (k, p)), page)
     }
 
     fn delete_policy(&self, arn: &str) -> Result<(), StoreError> {
         let mut state = self.write()?;
         let key = self.policy_key(&state, arn)?;
+        if is_aws(&key) {
+            return Err(unmodifiable(arn));
+        }
         let rec = state.policies.get(&key).ok_or_else(|| StoreError::no_such_policy(arn))?;
         if rec.policy.attachment_count > 0 || rec.policy.permissions_boundary_usage_count > 0 {
             return Err(StoreError::conflict("Cannot delete a policy attached to entities."));
@@ -763,6 +846,9 @@ impl Store for MemoryStore {
     ) -> Result<PolicyVersion, StoreError> {
         let mut state = self.write()?;
         let key = self.policy_key(&state, arn)?;
+        if is_aws(&key) {
+            return Err(unmodifiable(arn));
+        }
         check_managed_document(document)?;
         let rec = state.policies.get_mut(&key).ok_or_else(|| StoreError::no_such_policy(arn))?;
         if rec.versions.len() >= MAX_POLICY_VERSIONS {
@@ -792,6 +878,10 @@ impl Store for MemoryStore {
     fn policy_version(&self, arn: &str, version_id: &str) -> Result<PolicyVersion, StoreError> {
         let state = self.read()?;
         let key = self.policy_key(&state, arn)?;
+        if let Some(p) = aws::get(&key) {
+            let version = p.version();
+            return if version.version_id == version_id { Ok(version) } else { Err(no_such_version(arn, version_id)) };
+        }
         state
             .policies
             .get(&key)
@@ -803,12 +893,18 @@ impl Store for MemoryStore {
     fn list_policy_versions(&self, arn: &str) -> Result<Vec<PolicyVersion>, StoreError> {
         let state = self.read()?;
         let key = self.policy_key(&state, arn)?;
+        if let Some(p) = aws::get(&key) {
+            return Ok(vec![p.version()]);
+        }
         Ok(state.policies.get(&key).map(|p| p.versions.iter().rev().cloned().collect()).unwrap_or_default())
     }
 
     fn set_default_policy_version(&self, arn: &str, version_id: &str) -> Result<(), StoreError> {
         let mut state = self.write()?;
         let key = self.policy_key(&state, arn)?;
+        if is_aws(&key) {
+            return Err(unmodifiable(arn));
+        }
         let now = self.clock.now();
         let rec = state.policies.get_mut(&key).ok_or_else(|| StoreError::no_such_policy(arn))?;
         if !rec.versions.iter().any(|v| v.version_id == version_id) {
@@ -823,6 +919,9 @@ impl Store for MemoryStore {
     fn delete_policy_version(&self, arn: &str, version_id: &str) -> Result<(), StoreError> {
         let mut state = self.write()?;
         let key = self.policy_key(&state, arn)?;
+        if is_aws(&key) {
+            return Err(unmodifiable(arn));
+        }
         let rec = state.policies.get_mut(&key).ok_or_else(|| StoreError::no_such_policy(arn))?;
         let index = rec
             .versions
@@ -848,10 +947,8 @@ impl Store for MemoryStore {
             return Err(StoreError::quota(rules.attached_quota, MAX_ATTACHED_POLICIES));
         }
         policies.attached.push(key.clone());
-        if let Some(p) = state.policies.get_mut(&key) {
-            p.policy.attachment_count += 1;
-        }
-        self.commit(&mut state, &[entity_touched(entity)?, Touched::Policy(key)])
+        let policy = count_use(&mut state, &key, 1, 0);
+        self.commit(&mut state, &[entity_touched(entity)?, policy])
     }
 
     fn detach_policy(&self, entity: Entity<'_>, arn: &str) -> Result<(), StoreError> {
@@ -862,10 +959,8 @@ impl Store for MemoryStore {
             return Err(StoreError::new(ErrorCode::NoSuchEntity, format!("Policy {arn} was not found.")));
         };
         policies.attached.remove(index);
-        if let Some(p) = state.policies.get_mut(&key) {
-            p.policy.attachment_count = p.policy.attachment_count.saturating_sub(1);
-        }
-        self.commit(&mut state, &[entity_touched(entity)?, Touched::Policy(key)])
+        let policy = count_use(&mut state, &key, -1, 0);
+        self.commit(&mut state, &[entity_touched(entity)?, policy])
     }
 
     fn list_attached_policies(&self, entity: Entity<'_>) -> Result<Vec<AttachedPolicy>, StoreError> {
@@ -874,8 +969,8 @@ impl Store for MemoryStore {
         Ok(policies
             .attached
             .iter()
-            .filter_map(|k| state.policies.get(k))
-            .map(|p| AttachedPolicy { name: p.policy.name.to_string(), arn: p.policy.arn.clone() })
+            .filter_map(|k| state.policies.get(k).map(|p| &p.policy).or_else(|| aws::get(k).map(|p| &p.policy)))
+            .map(|p| AttachedPolicy { name: p.name.to_string(), arn: p.arn.clone() })
             .collect())
     }
 

@@ -26,6 +26,7 @@ use std::sync::Arc;
 
 use castellan_policy::{Policy, PolicyKind};
 
+use crate::aws;
 use crate::error::{ErrorCode, StoreError};
 use crate::memory::{GroupRec, Policies, State, Touched};
 use crate::names::{GroupName, RoleName, Tag, UserName};
@@ -57,7 +58,7 @@ pub struct PrincipalPolicies {
     /// policies (in attachment order), then for each group (by name) the group's inline and
     /// attached policies; for a role its inline and attached policies.
     pub identity: Vec<NamedPolicy>,
-    /// The permissions boundary, when set (customer managed policies only for now).
+    /// The permissions boundary, when set (a customer or AWS managed policy).
     pub boundary: Option<NamedPolicy>,
     /// A role's trust policy; `None` for a user.
     pub trust: Option<NamedPolicy>,
@@ -186,8 +187,13 @@ fn entity_layers(
         out.push(NamedPolicy { id, policy });
     }
     parsed.retain_under(&prefix, &ids);
-    out.extend(policies.attached.iter().filter_map(|k| managed.get(k)).cloned());
+    out.extend(policies.attached.iter().filter_map(|k| managed_layer(managed, k)));
     Ok(out)
+}
+
+/// The managed policy `key`: a customer managed policy of the snapshot or an AWS managed one.
+fn managed_layer(managed: &BTreeMap<String, NamedPolicy>, key: &str) -> Option<NamedPolicy> {
+    managed.get(key).or_else(|| aws::get(key).map(|p| &p.named)).cloned()
 }
 
 fn group_entry(
@@ -231,6 +237,8 @@ impl Snapshot {
                 Touched::User(k) => drop(users.insert(k.clone())),
                 Touched::Role(k) => drop(roles.insert(k.clone())),
                 Touched::Group(k) => drop(groups.insert(k.clone())),
+                // AWS managed policies never change; only their counters did.
+                Touched::AwsPolicy(_) => {}
                 Touched::Policy(k) => {
                     let current = state.policies.get(k).and_then(|rec| rec.default_document());
                     let unchanged = match (next.managed.get(k), &current) {
@@ -335,7 +343,7 @@ impl Snapshot {
                 tags: role.tags.clone(),
                 groups: Vec::new(),
                 identity,
-                boundary: rec.boundary.as_ref().and_then(|b| next.managed.get(b)).cloned(),
+                boundary: rec.boundary.as_ref().and_then(|b| managed_layer(&next.managed, b)),
                 trust: Some(NamedPolicy { id: trust_id, policy: trust }),
                 name,
             };

@@ -184,6 +184,18 @@ pub struct NewPolicy {
     pub description: Option<String>,
 }
 
+/// `ListPolicies`' `Scope`: which managed policies to list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PolicyScope {
+    /// Customer managed and AWS managed policies.
+    #[default]
+    All,
+    /// AWS managed policies (`arn:aws:iam::aws:policy/...`).
+    Aws,
+    /// The account's customer managed policies.
+    Local,
+}
+
 /// A `List*` request's pagination parameters.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageRequest {
@@ -268,6 +280,14 @@ pub trait Store: Send + Sync {
     fn policy(&self, arn: &str) -> Result<ManagedPolicy, StoreError>;
     /// `ListPolicies` (customer managed policies of the account).
     fn list_policies(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<ManagedPolicy>, StoreError>;
+    /// `ListPolicies` with its `Scope`: the account's customer managed policies (`Local`), the
+    /// AWS managed policies (`AWS`) or both (`All`).
+    fn list_policies_in_scope(
+        &self,
+        scope: PolicyScope,
+        path_prefix: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<ManagedPolicy>, StoreError>;
     /// `DeletePolicy`: refused while attached or while it has versions besides the default.
     fn delete_policy(&self, arn: &str) -> Result<(), StoreError>;
     /// `CreatePolicyVersion` (at most 5 versions).

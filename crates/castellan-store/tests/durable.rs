@@ -168,3 +168,34 @@ fn another_accounts_data_directory_is_refused() {
     );
     assert!(other.unwrap_err().message().contains("holds account 123456789012"));
 }
+
+#[test]
+fn reopening_keeps_aws_managed_policy_attachments() {
+    let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+    let boundary = "arn:aws:iam::aws:policy/PowerUserAccess";
+    let dir = temp_dir();
+    {
+        let s = open_at(&dir, 1_700_000_000, 1).unwrap();
+        s.create_user(NewUser { name: "alice".into(), ..NewUser::default() }).unwrap();
+        s.create_role(NewRole {
+            name: "app".into(),
+            assume_role_policy_document: TRUST.into(),
+            permissions_boundary: Some(boundary.into()),
+            ..NewRole::default()
+        })
+        .unwrap();
+        s.attach_policy(Entity::User("alice"), admin).unwrap();
+        s.attach_policy(Entity::Role("app"), admin).unwrap();
+    }
+    let s = open_at(&dir, 1_800_000_000, 2).unwrap();
+    assert_eq!(s.policy(admin).unwrap().attachment_count, 2);
+    assert_eq!(s.policy(boundary).unwrap().permissions_boundary_usage_count, 1);
+    let attached = s.list_attached_policies(Entity::User("alice")).unwrap();
+    assert_eq!(attached.iter().map(|p| p.arn.as_str()).collect::<Vec<_>>(), [admin]);
+    let snap = s.snapshot();
+    assert_eq!(snap.user("alice").unwrap().identity[0].id, admin);
+    assert_eq!(snap.role("app").unwrap().boundary.as_ref().unwrap().id, boundary);
+    s.detach_policy(Entity::User("alice"), admin).unwrap();
+    drop(s);
+    assert_eq!(open_at(&dir, 1, 3).unwrap().policy(admin).unwrap().attachment_count, 1);
+}

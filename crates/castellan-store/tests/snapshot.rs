@@ -22,7 +22,7 @@ macro_rules! snapshot_suite {
             snapshot_suite!(@tests $make;
                 attach_and_detach, inline_put_and_delete, group_membership_and_group_policies, role_boundary_and_trust,
                 new_default_version, deletes, snapshots_are_immutable, unchanged_principals_are_shared,
-                lookups_ignore_case_and_generation_increases);
+                lookups_ignore_case_and_generation_increases, aws_managed_policies_as_layers);
         }
     };
     (@tests $make:expr; $($name:ident),*) => {
@@ -268,4 +268,31 @@ fn a_reopened_durable_store_publishes_the_same_layers() {
     assert_eq!(ids(snap.role("r").unwrap()), roles);
     assert!(snap.role("r").unwrap().boundary.is_some());
     assert_eq!(snap.group("g").unwrap().members, vec!["alice".to_owned()]);
+}
+
+fn aws_managed_policies_as_layers(s: &impl Store) {
+    let admin = "arn:aws:iam::aws:policy/AdministratorAccess";
+    let read_only = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    s.create_user(NewUser { name: "u".into(), ..NewUser::default() }).unwrap();
+    s.attach_policy(Entity::User("u"), admin).unwrap();
+    let role = NewRole { name: "r".into(), assume_role_policy_document: TRUST.into(), ..NewRole::default() };
+    s.create_role(NewRole { permissions_boundary: Some(read_only.into()), ..role }).unwrap();
+    s.attach_policy(Entity::Role("r"), read_only).unwrap();
+    let snap = s.snapshot();
+    let u = snap.user("u").unwrap();
+    assert_eq!(u.identity.len(), 1);
+    assert_eq!(u.identity[0].id, admin);
+    let parsed = castellan_policy::Policy::parse(
+        &s.policy_version(admin, &s.policy(admin).unwrap().default_version_id).unwrap().document,
+        castellan_policy::PolicyKind::Identity,
+    )
+    .unwrap();
+    assert_eq!(format!("{:?}", u.identity[0].policy), format!("{parsed:?}"));
+    let r = snap.role("r").unwrap();
+    assert_eq!(r.identity.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), [read_only]);
+    assert_eq!(r.boundary.as_ref().unwrap().id, read_only);
+    // The parsed document is shared, not parsed again per principal.
+    assert!(Arc::ptr_eq(&r.identity[0].policy, &r.boundary.as_ref().unwrap().policy));
+    s.detach_policy(Entity::User("u"), admin).unwrap();
+    assert!(s.snapshot().user("u").unwrap().identity.is_empty());
 }

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use castellan_credentials::FixedClock;
 use castellan_policy::AccountId;
 use castellan_store::{
-    DurableStore, Entity, ErrorCode, MemoryStore, NewPolicy, NewRole, NewUser, PageRequest, Store, StoreError, Tag,
+    DurableStore, Entity, ErrorCode, MemoryStore, NewPolicy, NewRole, NewUser, PageRequest, PolicyScope, Store,
+    StoreError, Tag,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -29,7 +30,8 @@ macro_rules! store_suite {
                 managed_policies_and_versions, policy_versions_quota, policy_size_quota, attach_and_detach,
                 attached_policies_quota, inline_policies_and_size_quotas, tags_on_users_and_roles, tags_quota,
                 pagination, path_prefix_listing, deletion_preconditions, failed_operations_change_nothing,
-                errors_carry_code_status_and_message, unique_ids_and_arns, permissions_boundary);
+                errors_carry_code_status_and_message, unique_ids_and_arns, permissions_boundary,
+                aws_managed_policies_read_only, aws_managed_policies_attach_and_quota, aws_managed_policies_listing);
         }
     };
     (@tests $make:expr; $($name:ident),*) => {
@@ -602,10 +604,98 @@ fn permissions_boundary(s: &impl Store) {
     s.delete_role("r").unwrap();
     assert_eq!(s.policy(&arn).unwrap().permissions_boundary_usage_count, 0);
     s.delete_policy(&arn).unwrap();
-    // A boundary naming an AWS managed policy was accepted without its document, which left
-    // the role unbounded; until those policies are stored it is refused like any unknown one.
+    // An AWS managed policy may be a boundary; one that does not exist may not.
     let aws_managed = "arn:aws:iam::aws:policy/PowerUserAccess";
-    let r = s.create_role(NewRole { permissions_boundary: Some(aws_managed.into()), ..role("r2") });
+    let r = s.create_role(NewRole { permissions_boundary: Some(aws_managed.into()), ..role("r2") }).unwrap();
+    assert_eq!(r.permissions_boundary.as_deref(), Some(aws_managed));
+    assert_eq!(s.policy(aws_managed).unwrap().permissions_boundary_usage_count, 1);
+    s.delete_role("r2").unwrap();
+    assert_eq!(s.policy(aws_managed).unwrap().permissions_boundary_usage_count, 0);
+    let missing = "arn:aws:iam::aws:policy/NoSuchPolicyAtAll";
+    let r = s.create_role(NewRole { permissions_boundary: Some(missing.into()), ..role("r3") });
     assert_eq!(code(r), ErrorCode::NoSuchEntity);
-    assert_eq!(code(s.role("r2")), ErrorCode::NoSuchEntity);
+    assert_eq!(code(s.role("r3")), ErrorCode::NoSuchEntity);
+}
+
+const ADMIN: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+const READ_ONLY: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+
+fn aws_managed_policies_read_only(s: &impl Store) {
+    let p = s.policy(ADMIN).unwrap();
+    assert_eq!(p.name.as_str(), "AdministratorAccess");
+    assert_eq!(p.path.as_str(), "/");
+    assert!(p.policy_id.starts_with("ANPA"), "{}", p.policy_id);
+    assert_eq!(p.attachment_count, 0);
+    let v = s.policy_version(ADMIN, &p.default_version_id).unwrap();
+    assert!(v.is_default);
+    assert!(v.document.contains(r#""Action":"*""#), "{}", v.document);
+    assert_eq!(s.list_policy_versions(ADMIN).unwrap(), vec![v]);
+    assert_eq!(code(s.policy_version(ADMIN, "v999")), ErrorCode::NoSuchEntity);
+    assert_eq!(code(s.policy("arn:aws:iam::aws:policy/NoSuchPolicyAtAll")), ErrorCode::NoSuchEntity);
+    // Nothing about an AWS managed policy can be changed.
+    let refused = [
+        code(s.delete_policy(ADMIN)),
+        code(s.create_policy_version(ADMIN, DOC, true)),
+        code(s.delete_policy_version(ADMIN, &p.default_version_id)),
+        code(s.set_default_policy_version(ADMIN, &p.default_version_id)),
+    ];
+    assert_eq!(refused, [ErrorCode::UnmodifiableEntity; 4]);
+    assert_eq!(ErrorCode::UnmodifiableEntity.http_status(), 400);
+    assert_eq!(s.policy(ADMIN).unwrap(), p);
+}
+
+fn aws_managed_policies_attach_and_quota(s: &impl Store) {
+    user(s, "u");
+    s.create_role(role("r")).unwrap();
+    s.create_group("g", None).unwrap();
+    s.attach_policy(Entity::User("u"), ADMIN).unwrap();
+    s.attach_policy(Entity::User("u"), ADMIN).unwrap();
+    s.attach_policy(Entity::Role("r"), ADMIN).unwrap();
+    s.attach_policy(Entity::Role("r"), READ_ONLY).unwrap();
+    s.attach_policy(Entity::Group("g"), READ_ONLY).unwrap();
+    assert_eq!(s.policy(ADMIN).unwrap().attachment_count, 2);
+    assert_eq!(s.policy(READ_ONLY).unwrap().attachment_count, 2);
+    let attached: Vec<String> =
+        s.list_attached_policies(Entity::Role("r")).unwrap().into_iter().map(|p| p.name).collect();
+    assert_eq!(attached, ["AdministratorAccess", "ReadOnlyAccess"]);
+    assert_eq!(code(s.delete_user("u")), ErrorCode::DeleteConflict);
+    // AWS and customer managed policies count together toward the 10 per entity.
+    for i in 0..9 {
+        let arn = policy(s, &format!("p{i}"));
+        s.attach_policy(Entity::User("u"), &arn).unwrap();
+    }
+    assert_eq!(code(s.attach_policy(Entity::User("u"), READ_ONLY)), ErrorCode::LimitExceeded);
+    assert_eq!(s.policy(READ_ONLY).unwrap().attachment_count, 2);
+    s.detach_policy(Entity::User("u"), ADMIN).unwrap();
+    s.attach_policy(Entity::User("u"), READ_ONLY).unwrap();
+    assert_eq!(s.policy(ADMIN).unwrap().attachment_count, 1);
+    assert_eq!(s.policy(READ_ONLY).unwrap().attachment_count, 3);
+    assert_eq!(code(s.detach_policy(Entity::User("u"), ADMIN)), ErrorCode::NoSuchEntity);
+    s.detach_policy(Entity::Role("r"), ADMIN).unwrap();
+    assert_eq!(s.policy(ADMIN).unwrap().attachment_count, 0);
+}
+
+fn aws_managed_policies_listing(s: &impl Store) {
+    policy(s, "mine");
+    let all = |scope| {
+        let mut items = Vec::new();
+        let mut page = PageRequest::first(1000);
+        loop {
+            let p = s.list_policies_in_scope(scope, None, &page).unwrap();
+            items.extend(p.items);
+            match p.marker {
+                Some(m) => page.marker = Some(m),
+                None => return items,
+            }
+        }
+    };
+    let aws = all(PolicyScope::Aws);
+    assert_eq!(aws.len(), 1582);
+    assert!(aws.iter().all(|p| p.arn.starts_with("arn:aws:iam::aws:policy/")));
+    assert_eq!(all(PolicyScope::All).len(), 1583);
+    let local = all(PolicyScope::Local);
+    assert_eq!(local.len(), 1);
+    assert_eq!(s.list_policies(None, &PageRequest::default()).unwrap().items, local);
+    let service_role = s.list_policies_in_scope(PolicyScope::Aws, Some("/service-role/"), &PageRequest::first(1000));
+    assert!(service_role.unwrap().items.iter().all(|p| p.path.as_str().starts_with("/service-role/")));
 }

@@ -343,6 +343,12 @@ impl PrincipalValue {
     pub(crate) fn new(raw: &str, id: PrincipalId) -> PrincipalValue {
         PrincipalValue { raw: raw.into(), id }
     }
+
+    /// Reads `raw` as a value of a principal element of type `kind` (`AWS`, `Service`, ...),
+    /// as the parser does; `None` when it is not a valid value of that type.
+    pub fn parse(kind: PrincipalKind, raw: &str) -> Option<PrincipalValue> {
+        crate::parse::principal_id(kind, raw).map(|id| PrincipalValue::new(raw, id))
+    }
     /// The value as written.
     pub fn as_str(&self) -> &str {
         &self.raw

@@ -1085,7 +1085,7 @@ fn iam_resource_path_ok(resource: &str) -> bool {
 }
 
 /// Reads one principal value of the given type.
-fn principal_id(kind: PrincipalKind, raw: &str) -> Option<PrincipalId> {
+pub(crate) fn principal_id(kind: PrincipalKind, raw: &str) -> Option<PrincipalId> {
     if raw == "*" {
         return Some(PrincipalId::Any);
     }

@@ -2001,3 +2001,14 @@ fn layout_does_not_change_the_policy() {
     // Spans differ, but spans are not part of what a statement means.
     assert_ne!(ok(K::Identity, a).statements[0].span, ok(K::Identity, b).statements[0].span);
 }
+
+#[test]
+fn principal_values_parse_outside_a_document() {
+    use crate::{PrincipalId, PrincipalKind, PrincipalValue};
+    let v = PrincipalValue::parse(PrincipalKind::Aws, "AIDAEXAMPLEUSER000001").unwrap();
+    assert_eq!(v.id(), &PrincipalId::UniqueId("AIDAEXAMPLEUSER000001".into()));
+    assert_eq!(v.as_str(), "AIDAEXAMPLEUSER000001");
+    assert!(matches!(PrincipalValue::parse(PrincipalKind::Aws, "123456789012").unwrap().id(), PrincipalId::Account(_)));
+    assert!(PrincipalValue::parse(PrincipalKind::Aws, "arn:aws:iam::123456789012:user/*").is_none());
+    assert!(PrincipalValue::parse(PrincipalKind::Service, "ec2.amazonaws.com").is_some());
+}

@@ -247,6 +247,7 @@ delegate! {
     fn role(&self, name: &str) -> Result<Role, StoreError>;
     fn list_roles(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<Role>, StoreError>;
     fn delete_role(&self, name: &str) -> Result<(), StoreError>;
+    fn update_assume_role_policy(&self, role: &str, document: &str) -> Result<(), StoreError>;
     fn tag_role(&self, name: &str, tags: Vec<Tag>) -> Result<(), StoreError>;
     fn untag_role(&self, name: &str, keys: &[String]) -> Result<(), StoreError>;
     fn create_policy(&self, policy: NewPolicy) -> Result<ManagedPolicy, StoreError>;

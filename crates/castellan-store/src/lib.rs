@@ -20,9 +20,11 @@
 //! durable ([`DurableStore`], SQLite in a data directory, each write one transaction committed
 //! before it is acknowledged); the authorization read path ([`Store::snapshot`]: an immutable
 //! [`Snapshot`] of every principal's parsed policy layers, published after each committed write,
-//! rebuilt only for the principals the write touched) and its concurrency test. Not yet: accounts
-//! and the root user, older versions of AWS managed policies, trust-policy principals stored as unique ids (and `Invalid principal in policy`),
-//! access key, login profile and MFA records, instance profiles, OIDC and SAML providers,
+//! rebuilt only for the principals the write touched) and its concurrency test; trust-policy
+//! principals stored as unique ids and shown as ARNs (`Invalid principal in policy` for a user
+//! or role of the account that does not exist; a deleted entity shows its raw id and its
+//! recreation does not match), with [`Store::update_assume_role_policy`]. Not yet: accounts
+//! and the root user, older versions of AWS managed policies, access key, login profile and MFA records, instance profiles, OIDC and SAML providers,
 //! organizations, permissions boundaries on users, update operations (`UpdateRole`,
 //! `UpdateUser`, ...), benchmarks (snapshot update latency, memory per principal).
 
@@ -33,6 +35,7 @@ mod memory;
 mod names;
 mod snapshot;
 mod store;
+mod trust;
 
 pub use durable::{DATA_FILE, DurableStore, SCHEMA_VERSION};
 pub use error::{ErrorCode, StoreError};

@@ -31,6 +31,7 @@ use crate::store::{
     AttachedPolicy, Entity, Group, InlinePolicy, ManagedPolicy, NewPolicy, NewRole, NewUser, Page, PageRequest,
     PolicyScope, PolicyVersion, Role, Store, User,
 };
+use crate::trust;
 
 /// Managed policies attached per user, group or role.
 pub const MAX_ATTACHED_POLICIES: usize = 10;
@@ -80,9 +81,14 @@ pub(crate) struct GroupRec {
 
 #[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct RoleRec {
+    /// The role; its trust policy as submitted (reads show [`trust::render`]'s form).
     pub(crate) role: Role,
     pub(crate) boundary: Option<String>,
     pub(crate) policies: Policies,
+    /// The user and role ARNs of this account the trust policy names, mapped to the unique ids
+    /// they had when it was written (absent in records written before this mapping existed).
+    #[serde(default)]
+    pub(crate) trust_ids: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -476,6 +482,12 @@ fn entity_touched(entity: Entity<'_>) -> Result<Touched, StoreError> {
     })
 }
 
+/// The roles whose trust policy names the entity with unique id `id`: deleting that entity
+/// changes what their trust policy means, so their snapshot entries are rebuilt.
+fn trusting_roles(state: &State, id: &str) -> Vec<Touched> {
+    state.roles.iter().filter(|(_, r)| trust::names_id(r, id)).map(|(k, _)| Touched::Role(k.clone())).collect()
+}
+
 fn no_such_version(arn: &str, version_id: &str) -> StoreError {
     StoreError::new(
         ErrorCode::NoSuchEntity,
@@ -540,8 +552,11 @@ impl Store for MemoryStore {
         if !rec.policies.inline.is_empty() {
             return Err(StoreError::conflict("Cannot delete entity, must delete policies first."));
         }
-        state.users.remove(&key);
-        self.commit(&mut state, &[Touched::User(key)])
+        let mut touched = vec![Touched::User(key.clone())];
+        if let Some(rec) = state.users.remove(&key) {
+            touched.extend(trusting_roles(&state, &rec.user.user_id));
+        }
+        self.commit(&mut state, &touched)
     }
 
     fn tag_user(&self, name: &str, tags: Vec<Tag>) -> Result<(), StoreError> {
@@ -681,6 +696,7 @@ impl Store for MemoryStore {
         if state.roles.contains_key(&name.key()) {
             return Err(StoreError::already_exists("Role", name.as_str()));
         }
+        let trust_ids = trust::resolve(&state, self.account_id(), &new.assume_role_policy_document)?;
         let boundary = match &new.permissions_boundary {
             Some(arn) => Some(self.policy_key(&state, arn)?),
             None => None,
@@ -699,20 +715,45 @@ impl Store for MemoryStore {
         };
         let mut touched = vec![Touched::Role(role.name.key())];
         touched.extend(boundary.as_deref().map(|k| count_use(&mut state, k, 0, 1)));
-        state.roles.insert(role.name.key(), RoleRec { role: role.clone(), boundary, policies: Policies::default() });
+        let rec = RoleRec { role, boundary, policies: Policies::default(), trust_ids };
+        let shown = trust::shown(&state, &rec)?;
+        state.roles.insert(rec.role.name.key(), rec);
         self.commit(&mut state, &touched)?;
-        Ok(role)
+        Ok(shown)
     }
 
     fn role(&self, name: &str) -> Result<Role, StoreError> {
         let key = RoleName::parse(name)?.key();
-        self.read()?.roles.get(&key).map(|r| r.role.clone()).ok_or_else(|| StoreError::no_such("role", name))
+        let state = self.read()?;
+        let rec = state.roles.get(&key).ok_or_else(|| StoreError::no_such("role", name))?;
+        trust::shown(&state, rec)
     }
 
     fn list_roles(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<Role>, StoreError> {
         let keep = prefix_filter(path_prefix)?;
         let state = self.read()?;
-        paginate(state.roles.iter().map(|(k, r)| (k, &r.role)).filter(|(_, r)| keep(&r.path)), page)
+        let mut listed = paginate(state.roles.iter().map(|(k, r)| (k, &r.role)).filter(|(_, r)| keep(&r.path)), page)?;
+        for role in &mut listed.items {
+            if let Some(rec) = state.roles.get(&role.name.key()) {
+                *role = trust::shown(&state, rec)?;
+            }
+        }
+        Ok(listed)
+    }
+
+    fn update_assume_role_policy(&self, name: &str, document: &str) -> Result<(), StoreError> {
+        let key = RoleName::parse(name)?.key();
+        check_document(document, PolicyKind::Trust)?;
+        let mut state = self.write()?;
+        if !state.roles.contains_key(&key) {
+            return Err(StoreError::no_such("role", name));
+        }
+        let trust_ids = trust::resolve(&state, self.account_id(), document)?;
+        if let Some(rec) = state.roles.get_mut(&key) {
+            rec.role.assume_role_policy_document = document.to_owned();
+            rec.trust_ids = trust_ids;
+        }
+        self.commit(&mut state, &[Touched::Role(key)])
     }
 
     fn delete_role(&self, name: &str) -> Result<(), StoreError> {
@@ -725,8 +766,12 @@ impl Store for MemoryStore {
         if !rec.policies.inline.is_empty() {
             return Err(StoreError::conflict("Cannot delete entity, must delete policies first."));
         }
-        let boundary = state.roles.remove(&key).and_then(|rec| rec.boundary);
+        let removed = state.roles.remove(&key);
         let mut touched = vec![Touched::Role(key)];
+        if let Some(rec) = &removed {
+            touched.extend(trusting_roles(&state, &rec.role.role_id));
+        }
+        let boundary = removed.and_then(|rec| rec.boundary);
         touched.extend(boundary.as_deref().map(|k| count_use(&mut state, k, 0, -1)));
         self.commit(&mut state, &touched)
     }

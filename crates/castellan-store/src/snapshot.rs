@@ -336,7 +336,8 @@ impl Snapshot {
             let name = role.name.to_string();
             let identity = entity_layers(&mut state.parsed, &next.managed, "role", &name, &rec.policies)?;
             let trust_id = format!("role/{name}/trust");
-            let trust = state.parsed.get(&trust_id, &role.assume_role_policy_document, PolicyKind::Trust)?;
+            let trust_text = crate::trust::render(state, rec)?;
+            let trust = state.parsed.get(&trust_id, &trust_text, PolicyKind::Trust)?;
             let entry = PrincipalPolicies {
                 arn: role.arn.clone(),
                 unique_id: role.role_id.clone(),

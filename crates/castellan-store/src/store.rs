@@ -56,7 +56,8 @@ pub struct Role {
     pub role_id: String,
     /// `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
     pub arn: String,
-    /// The trust policy, as given.
+    /// The trust policy: as given while every user and role it names exists; otherwise with
+    /// the unique id of each deleted one in place of its ARN (canonically printed).
     pub assume_role_policy_document: String,
     /// The description (at most 1,000 characters).
     pub description: Option<String>,
@@ -269,6 +270,9 @@ pub trait Store: Send + Sync {
     fn list_roles(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<Role>, StoreError>;
     /// `DeleteRole`: refused while the role has policies.
     fn delete_role(&self, name: &str) -> Result<(), StoreError>;
+    /// `UpdateAssumeRolePolicy`: replaces the trust policy. Every user or role ARN of this
+    /// account it names must exist (else `MalformedPolicyDocument: Invalid principal in policy`).
+    fn update_assume_role_policy(&self, role: &str, document: &str) -> Result<(), StoreError>;
     /// `TagRole`.
     fn tag_role(&self, name: &str, tags: Vec<Tag>) -> Result<(), StoreError>;
     /// `UntagRole`.

@@ -133,6 +133,30 @@ fn reopening_restores_the_state_exactly() {
 
 #[cfg(unix)]
 #[test]
+fn reopening_keeps_trust_principals_as_unique_ids() {
+    let dir = temp_dir();
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/alice"},"Action":"sts:AssumeRole"}]}"#;
+    let old_id = {
+        let s = open_at(&dir, 1, 1).unwrap();
+        let alice = s.create_user(NewUser { name: "alice".into(), ..NewUser::default() }).unwrap();
+        s.create_role(NewRole { name: "r".into(), assume_role_policy_document: doc.into(), ..NewRole::default() })
+            .unwrap();
+        alice.user_id
+    };
+    let s = open_at(&dir, 2, 2).unwrap();
+    assert_eq!(s.role("r").unwrap().assume_role_policy_document, doc);
+    s.delete_user("alice").unwrap();
+    s.create_user(NewUser { name: "alice".into(), ..NewUser::default() }).unwrap();
+    drop(s);
+    let s = open_at(&dir, 3, 3).unwrap();
+    let shown = s.role("r").unwrap().assume_role_policy_document;
+    assert!(shown.contains(&old_id) && !shown.contains("user/alice"), "{shown}");
+    let trust = s.snapshot().role("r").unwrap().trust.clone().unwrap();
+    assert!(!trust.policy.to_string().contains("user/alice"));
+    assert!(!trust.policy.to_string().contains(&s.user("alice").unwrap().user_id));
+}
+
+#[test]
 fn the_file_is_private() {
     use std::os::unix::fs::PermissionsExt;
     let dir = temp_dir();

@@ -22,7 +22,8 @@ macro_rules! snapshot_suite {
             snapshot_suite!(@tests $make;
                 attach_and_detach, inline_put_and_delete, group_membership_and_group_policies, role_boundary_and_trust,
                 new_default_version, deletes, snapshots_are_immutable, unchanged_principals_are_shared,
-                lookups_ignore_case_and_generation_increases, aws_managed_policies_as_layers);
+                lookups_ignore_case_and_generation_increases, aws_managed_policies_as_layers,
+                trust_of_deleted_principals);
         }
     };
     (@tests $make:expr; $($name:ident),*) => {
@@ -149,6 +150,55 @@ fn role_boundary_and_trust(s: &impl Store) {
     assert_eq!(r.trust.as_ref().unwrap().id, "role/App/trust");
     assert!(r.unique_id.starts_with("AROA"));
     assert!(snap.user("app").is_none());
+}
+
+fn trust_principals(p: &PrincipalPolicies) -> Vec<String> {
+    use castellan_policy::{Principal, PrincipalClause, PrincipalKind};
+    let mut out = Vec::new();
+    for st in &p.trust.as_ref().unwrap().policy.statements {
+        if let Some(PrincipalClause::Principal(Principal::Named(entries))) = &st.principal {
+            for e in entries.iter().filter(|e| e.kind == PrincipalKind::Aws) {
+                out.extend(e.values.iter().map(|v| v.as_str().to_owned()));
+            }
+        }
+    }
+    out
+}
+
+fn trust_of_deleted_principals(s: &impl Store) {
+    user(s, "alice");
+    s.create_role(role("peer")).unwrap();
+    let alice = s.user("alice").unwrap();
+    let peer = s.role("peer").unwrap();
+    let doc = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":["{}","{}","arn:aws:iam::210987654321:user/alice"]}},"Action":"sts:AssumeRole"}}]}}"#,
+        alice.arn, peer.arn
+    );
+    s.create_role(NewRole { assume_role_policy_document: doc, ..role("app") }).unwrap();
+    let other = "arn:aws:iam::210987654321:user/alice".to_owned();
+    assert_eq!(
+        trust_principals(s.snapshot().role("app").unwrap()),
+        vec![alice.arn.clone(), peer.arn.clone(), other.clone()]
+    );
+    // Deleting the user rebuilds the trust layer with the raw id; the recreated user is not named.
+    s.delete_user("alice").unwrap();
+    assert_eq!(
+        trust_principals(s.snapshot().role("app").unwrap()),
+        vec![alice.user_id.clone(), peer.arn.clone(), other.clone()]
+    );
+    user(s, "alice");
+    let new = s.user("alice").unwrap();
+    let names = trust_principals(s.snapshot().role("app").unwrap());
+    assert_eq!(names, vec![alice.user_id.clone(), peer.arn.clone(), other.clone()]);
+    assert!(!names.contains(&new.arn) && !names.contains(&new.user_id));
+    // Deleting a role named in a trust policy does the same.
+    s.delete_role("peer").unwrap();
+    s.create_role(role("peer")).unwrap();
+    let names = trust_principals(s.snapshot().role("app").unwrap());
+    assert_eq!(names, vec![alice.user_id.clone(), peer.role_id.clone(), other]);
+    // Replacing the trust policy is reflected in the snapshot.
+    s.update_assume_role_policy("app", TRUST).unwrap();
+    assert!(trust_principals(s.snapshot().role("app").unwrap()).is_empty());
 }
 
 fn new_default_version(s: &impl Store) {

@@ -31,7 +31,8 @@ macro_rules! store_suite {
                 attached_policies_quota, inline_policies_and_size_quotas, tags_on_users_and_roles, tags_quota,
                 pagination, path_prefix_listing, deletion_preconditions, failed_operations_change_nothing,
                 errors_carry_code_status_and_message, unique_ids_and_arns, permissions_boundary,
-                aws_managed_policies_read_only, aws_managed_policies_attach_and_quota, aws_managed_policies_listing);
+                aws_managed_policies_read_only, aws_managed_policies_attach_and_quota, aws_managed_policies_listing,
+                trust_principals_are_unique_ids, update_assume_role_policy);
         }
     };
     (@tests $make:expr; $($name:ident),*) => {
@@ -234,6 +235,95 @@ fn trust_policy_is_validated(s: &impl Store) {
         code(s.create_role(NewRole { assume_role_policy_document: big, ..role("r") })),
         ErrorCode::LimitExceeded
     );
+}
+
+fn trusting(principals: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":{principals}}},"Action":"sts:AssumeRole"}}]}}"#
+    )
+}
+
+fn trust_principals_are_unique_ids(s: &impl Store) {
+    // A user or role of this account that does not exist is refused, with AWS's message.
+    let missing = "arn:aws:iam::123456789012:user/ghost";
+    let doc = trusting(&format!(r#"["arn:aws:iam::123456789012:role/nobody","{missing}"]"#));
+    let e = s.create_role(NewRole { assume_role_policy_document: doc, ..role("r") }).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::MalformedPolicyDocument);
+    assert_eq!(e.message(), r#"Invalid principal in policy: "AWS":"arn:aws:iam::123456789012:role/nobody""#);
+    assert_eq!(
+        e.message(),
+        castellan_policy::messages::invalid_principal("AWS", "arn:aws:iam::123456789012:role/nobody")
+    );
+    assert_eq!(code(s.role("r")), ErrorCode::NoSuchEntity);
+    // The path is part of the ARN.
+    s.create_user(NewUser { name: "pathed".into(), path: Some("/team/".into()), ..NewUser::default() }).unwrap();
+    let e = s
+        .create_role(NewRole {
+            assume_role_policy_document: trusting(r#""arn:aws:iam::123456789012:user/pathed""#),
+            ..role("r")
+        })
+        .unwrap_err();
+    assert_eq!(e.message(), r#"Invalid principal in policy: "AWS":"arn:aws:iam::123456789012:user/pathed""#);
+    assert_eq!(code(s.role("r")), ErrorCode::NoSuchEntity);
+
+    // Existing entities are accepted and shown back as ARNs; other accounts, roots, account ids
+    // and services are kept as written.
+    user(s, "alice");
+    let old_id = s.user("alice").unwrap().user_id;
+    s.create_role(role("peer")).unwrap();
+    let doc = trusting(
+        r#"["arn:aws:iam::123456789012:user/alice","arn:aws:iam::123456789012:role/peer","arn:aws:iam::210987654321:user/elsewhere","arn:aws:iam::210987654321:root","111122223333"]"#,
+    );
+    let created = s.create_role(NewRole { assume_role_policy_document: doc.clone(), ..role("r") }).unwrap();
+    assert_eq!(created.assume_role_policy_document, doc);
+    assert_eq!(s.role("r").unwrap().assume_role_policy_document, doc);
+    let listed = s.list_roles(None, &PageRequest::first(100)).unwrap();
+    assert!(listed.items.iter().any(|r| r.name.as_str() == "r" && r.assume_role_policy_document == doc));
+
+    // Deleting the user shows its raw unique id; creating it again does not restore the grant.
+    s.delete_user("alice").unwrap();
+    let shown = s.role("r").unwrap().assume_role_policy_document;
+    assert!(shown.contains(&old_id), "{shown}");
+    assert!(!shown.contains("user/alice"), "{shown}");
+    assert!(shown.contains("arn:aws:iam::123456789012:role/peer"), "{shown}");
+    assert!(shown.contains("arn:aws:iam::210987654321:user/elsewhere"), "{shown}");
+    assert!(shown.contains("arn:aws:iam::210987654321:root"), "{shown}");
+    assert!(shown.contains("111122223333"), "{shown}");
+    user(s, "alice");
+    let new_id = s.user("alice").unwrap().user_id;
+    assert_ne!(new_id, old_id);
+    let again = s.role("r").unwrap().assume_role_policy_document;
+    assert_eq!(again, shown);
+    assert!(!again.contains(&new_id));
+    // The same for a role.
+    let peer_id = s.role("peer").unwrap().role_id;
+    s.delete_role("peer").unwrap();
+    s.create_role(role("peer")).unwrap();
+    let shown = s.role("r").unwrap().assume_role_policy_document;
+    assert!(shown.contains(&peer_id) && !shown.contains("role/peer"), "{shown}");
+}
+
+fn update_assume_role_policy(s: &impl Store) {
+    assert_eq!(code(s.update_assume_role_policy("none", TRUST)), ErrorCode::NoSuchEntity);
+    s.create_role(role("r")).unwrap();
+    // Invalid documents and principals change nothing.
+    assert_eq!(code(s.update_assume_role_policy("r", DOC)), ErrorCode::MalformedPolicyDocument);
+    let e = s.update_assume_role_policy("r", &trusting(r#""arn:aws:iam::123456789012:user/bob""#)).unwrap_err();
+    assert_eq!(e.code(), ErrorCode::MalformedPolicyDocument);
+    assert_eq!(e.message(), r#"Invalid principal in policy: "AWS":"arn:aws:iam::123456789012:user/bob""#);
+    assert_eq!(s.role("r").unwrap().assume_role_policy_document, TRUST);
+    // A valid one replaces the policy, resolved like CreateRole's.
+    user(s, "bob");
+    let bob_id = s.user("bob").unwrap().user_id;
+    let doc = trusting(r#""arn:aws:iam::123456789012:user/bob""#);
+    s.update_assume_role_policy("R", &doc).unwrap();
+    assert_eq!(s.role("r").unwrap().assume_role_policy_document, doc);
+    s.delete_user("bob").unwrap();
+    let shown = s.role("r").unwrap().assume_role_policy_document;
+    assert!(shown.contains(&bob_id) && !shown.contains("user/bob"), "{shown}");
+    // Replacing it again drops the old mapping.
+    s.update_assume_role_policy("r", TRUST).unwrap();
+    assert_eq!(s.role("r").unwrap().assume_role_policy_document, TRUST);
 }
 
 fn managed_policies_and_versions(s: &impl Store) {

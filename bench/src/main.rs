@@ -10,9 +10,10 @@
 //!   `castellan_bench::sigv4`).
 //!
 //! - `credentials`: password hashing and TOTP checks (see `credentials.rs`).
+//! - `store`: identity store writes, snapshot update latency and memory (see `store.rs`).
 //!
 //! Usage: `castellan-bench [--rounds N] [--eval-time SECONDS] [SECTION...]`; sections: `parse`,
-//! `eval`, `sigv4`, `credentials`.
+//! `eval`, `sigv4`, `credentials`, `store`.
 
 // Bad arguments or missing inputs end the run; a panic says why.
 #![allow(clippy::panic)]
@@ -25,13 +26,19 @@ use castellan_bench::{castellan, parse_inputs, serde_value};
 use castellan_eval::CompiledLayers;
 
 mod credentials;
+mod store;
 
 /// A section: prints its own table.
 type Section = fn(&Settings);
 
 /// The sections, in the order they run when none is named.
-const SECTIONS: &[(&str, Section)] =
-    &[("parse", parse), ("eval", eval), ("sigv4", sigv4), ("credentials", credentials::credentials)];
+const SECTIONS: &[(&str, Section)] = &[
+    ("parse", parse),
+    ("eval", eval),
+    ("sigv4", sigv4),
+    ("credentials", credentials::credentials),
+    ("store", store::store),
+];
 
 /// How each measurement is taken.
 struct Settings {

@@ -9,6 +9,7 @@
 //!   percentiles, decisions per second and time ratios.
 //! - `sigv4`: SigV4 verifications per second, with and without the signing-key cache.
 //! - `credentials`: password hash time and TOTP checks per second (table only, no criterion bench).
+//! - `store`: identity store writes, snapshot update latency, memory (table only).
 //!
 //! A new section (evaluator, store, sigv4) is a function here, listed in [`SECTIONS`], with a
 //! bench target and a section of the same name in `bench/`.
@@ -26,10 +27,10 @@ type Section = fn(&Options) -> Result<(), String>;
 
 /// The sections, in the order they run when none is named.
 const SECTIONS: &[(&str, Section)] =
-    &[("parse", parse), ("eval", eval), ("sigv4", sigv4), ("credentials", credentials)];
+    &[("parse", parse), ("eval", eval), ("sigv4", sigv4), ("credentials", credentials), ("store", store)];
 
 const USAGE: &str =
-    "usage: cargo xtask bench [--no-criterion] [SECTION...] (sections: parse, eval, sigv4, credentials)";
+    "usage: cargo xtask bench [--no-criterion] [SECTION...] (sections: parse, eval, sigv4, credentials, store)";
 
 pub(crate) fn bench(args: &[String]) -> Result<(), String> {
     let mut options = Options { criterion: true };
@@ -75,6 +76,12 @@ fn sigv4(options: &Options) -> Result<(), String> {
 /// table printer only: a login-sized cost needs no criterion statistics.
 fn credentials(_: &Options) -> Result<(), String> {
     section("credentials", &Options { criterion: false })
+}
+
+/// The identity store: writes per second, snapshot update latency and memory per principal,
+/// for both backends. The table printer only.
+fn store(_: &Options) -> Result<(), String> {
+    section("store", &Options { criterion: false })
 }
 
 /// Runs the criterion bench target `name`, then the table printer's section `name`.

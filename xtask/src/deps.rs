@@ -28,7 +28,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("castellan-cli", &["castellan", "castellan-policy", "castellan-eval"]),
-    ("castellan-bench", &["castellan-policy", "castellan-eval", "castellan-credentials"]),
+    ("castellan-bench", &["castellan-policy", "castellan-eval", "castellan-credentials", "castellan-store"]),
 ];
 
 /// Crates that must never appear below the evaluator or the policy crate: they would bring IO,

@@ -266,13 +266,6 @@ fn run<R: Recorder>(request: &Request<'_>, layers: &CompiledLayers<'_>, rec: &mu
     (Outcome::Allow, None)
 }
 
-/// Actions whose resource policy must allow whatever the identity policies say: role trust
-/// policies (`sts:AssumeRole*`: a role always has one, so none given means none allows) and
-/// KMS key policies (when the caller supplies the key policy).
-pub fn requires_resource_allow(action: &str) -> bool {
-    is_assume_role(action) || is_kms(action)
-}
-
 fn is_assume_role(action: &str) -> bool {
     action.get(..14).is_some_and(|p| p.eq_ignore_ascii_case("sts:AssumeRole"))
 }
@@ -281,6 +274,10 @@ fn is_kms(action: &str) -> bool {
     action.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("kms:"))
 }
 
+/// Whether the resource policy must allow whatever the identity policies say: role trust
+/// policies (`sts:AssumeRole*`: a role always has one, so none given means none allows) and
+/// KMS key policies (when the caller supplies one; without it the key is taken to have AWS's
+/// default key policy, which delegates to the account's IAM policies).
 fn needs_resource_allow(action: &str, resource_policy_given: bool) -> bool {
     is_assume_role(action) || (resource_policy_given && is_kms(action))
 }

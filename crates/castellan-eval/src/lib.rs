@@ -54,7 +54,7 @@ mod tests;
 
 pub use context::{Context, ContextValue};
 pub use decision::{Decision, LayerKind, Layers, MatchedStatement, NamedPolicy, OrgLevel, Outcome};
-pub use evaluate::{CompiledLayers, CompiledLevel, evaluate, requires_resource_allow};
+pub use evaluate::{CompiledLayers, CompiledLevel, evaluate};
 pub use index::PolicySet;
 pub use matching::{action_matches, condition_matches, conditions_match, resource_matches};
 pub use request::{Principal, PrincipalError, PrincipalType, Request};

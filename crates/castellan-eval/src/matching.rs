@@ -138,10 +138,6 @@ fn template_toks(template: &Template, context: &Context) -> Option<Vec<Tok>> {
     Some(toks)
 }
 
-fn chars_eq(a: char, b: char, case: Case) -> bool {
-    a == b || (case == Case::Insensitive && a.to_lowercase().eq(b.to_lowercase()))
-}
-
 impl wildcard::Unit for Tok {
     fn is_star(self) -> bool {
         matches!(self, Tok::Star)
@@ -152,7 +148,7 @@ impl wildcard::Unit for Tok {
 }
 
 fn match_toks(pattern: &[Tok], text: &[char], case: Case) -> bool {
-    wildcard::match_units(pattern, text, |p, t| matches!(p, Tok::Char(c) if chars_eq(c, t, case)))
+    wildcard::match_units(pattern, text, |p, t| matches!(p, Tok::Char(c) if wildcard::eq_char(c, t, case)))
 }
 
 /// Whether every condition holds. Keys the conditions read but the context lacks are added to

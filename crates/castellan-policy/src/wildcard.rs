@@ -36,7 +36,8 @@ fn eq_byte(p: u8, t: u8, case: Case) -> bool {
     }
 }
 
-fn eq_char(p: char, t: char, case: Case) -> bool {
+/// Whether two characters are equal under `case` (Unicode lowercase for [`Case::Insensitive`]).
+pub fn eq_char(p: char, t: char, case: Case) -> bool {
     match case {
         Case::Sensitive => p == t,
         Case::Insensitive => p == t || p.to_lowercase().eq(t.to_lowercase()),

@@ -27,10 +27,14 @@ pub fn action_matches(clause: &ActionClause, action: &str) -> bool {
 /// (ignoring case; for ASCII characters, ASCII case), and the action's service is its first
 /// word.
 fn pattern_covers(pattern: &ActionPattern, action: &str) -> bool {
-    if let (Some(&p), Some(&a)) = (pattern.as_str().as_bytes().first(), action.as_bytes().first()) {
-        if p.is_ascii() && a.is_ascii() && p != b'*' && p != b'?' && !p.eq_ignore_ascii_case(&a) {
-            return false;
-        }
+    if let (Some(&p), Some(&a)) = (pattern.as_str().as_bytes().first(), action.as_bytes().first())
+        && p.is_ascii()
+        && a.is_ascii()
+        && p != b'*'
+        && p != b'?'
+        && !p.eq_ignore_ascii_case(&a)
+    {
+        return false;
     }
     pattern.matches(action)
 }

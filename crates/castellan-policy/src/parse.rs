@@ -293,10 +293,10 @@ impl<'t> Reader<'t> {
         for node in nodes {
             if let Value::Object(members) = &node.value {
                 for m in members.iter().filter(|m| m.key == "Sid") {
-                    if let Value::String(s) = &m.value.value {
-                        if !s.is_empty() {
-                            sids.push((s, m.value.offset));
-                        }
+                    if let Value::String(s) = &m.value.value
+                        && !s.is_empty()
+                    {
+                        sids.push((s, m.value.offset));
                     }
                 }
             }

@@ -82,10 +82,10 @@ impl<W: Write> Printer<'_, W> {
     fn list<'s>(&mut self, items: impl ExactSizeIterator<Item = &'s str>) -> fmt::Result {
         let len = items.len();
         let mut items = items.peekable();
-        if len == 1 {
-            if let Some(only) = items.next() {
-                return self.string(only);
-            }
+        if len == 1
+            && let Some(only) = items.next()
+        {
+            return self.string(only);
         }
         if len == 0 {
             return self.out.write_str("[]");

@@ -104,7 +104,7 @@ impl Writer {
     }
 
     fn one_in(&mut self, n: u64) -> bool {
-        self.next() % n == 0
+        self.next().is_multiple_of(n)
     }
 
     fn below(&mut self, n: usize) -> usize {
@@ -608,10 +608,10 @@ fn document() -> impl Strategy<Value = Doc> {
         .prop_map(|(version, id, mut statements, single_object)| {
             // Non-empty Sids must differ.
             for (i, s) in statements.iter_mut().enumerate() {
-                if let Some(sid) = &mut s.sid {
-                    if !sid.is_empty() {
-                        sid.push_str(&i.to_string());
-                    }
+                if let Some(sid) = &mut s.sid
+                    && !sid.is_empty()
+                {
+                    sid.push_str(&i.to_string());
                 }
             }
             Doc { version, id, statements, single_object }

@@ -2,17 +2,23 @@
 //! write persisted to one SQLite file (WAL mode, `synchronous=FULL`) in ONE transaction before it
 //! is acknowledged.
 //!
-//! The file holds a table of entity records keyed by kind and key (the lowercase name), each the
-//! JSON form of the record as the in-memory state keeps it (attachments, memberships, versions
-//! and tags included). A write upserts the records it changed and deletes those it removed, so
-//! the file is always the state after some prefix of the acknowledged writes: SQLite's
-//! transaction makes each write all-or-nothing, and its WAL with `synchronous=FULL` makes a
-//! committed write survive a crash (`kill -9` or power loss). Opening reads every record back;
-//! no repair step exists or is needed.
+//! The file holds a table of records keyed by account, kind and key (the lowercase name), each
+//! the JSON form of the record as the in-memory state keeps it (attachments, memberships,
+//! versions and tags included). A write upserts the records it changed and deletes those it
+//! removed, so the file is always the state after some prefix of the acknowledged writes:
+//! SQLite's transaction makes each write all-or-nothing, and its WAL with `synchronous=FULL`
+//! makes a committed write survive a crash (`kill -9` or power loss). Opening reads every record
+//! back; no repair step exists or is needed.
 //!
 //! AWS managed policies are not stored (they ship with the crate); an account's use of one (its
 //! attachment and boundary counts) is a record of kind `aws-policy` keyed by ARN.
+//!
+//! A data directory is used by one process at a time: opening takes an exclusive lock on
+//! [`LOCK_FILE`] for as long as the store is open. The schema is versioned ([`SCHEMA_VERSION`]);
+//! an older data directory is upgraded in place when it is opened, in the same transaction that
+//! reads it.
 
+use std::collections::BTreeMap;
 use std::fs::{self, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -20,8 +26,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use castellan_credentials::Clock;
 use castellan_policy::AccountId;
 use rand::CryptoRng;
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, TransactionBehavior, params};
 
+use crate::directory::Directory;
 use crate::error::{ErrorCode, StoreError};
 use crate::memory::{Journal, MemoryStore, State, Touched};
 use crate::names::Tag;
@@ -31,52 +38,77 @@ use crate::store::{
     PolicyScope, PolicyVersion, Role, Store, User,
 };
 
-/// The schema version this Castellan writes; it opens data directories of this version or older.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema version this Castellan writes; it opens data directories of this version or older
+/// (upgrading them in place, in one transaction).
+///
+/// - 1: one account per data directory (`meta.account`), records keyed by kind and key.
+/// - 2: several accounts: records keyed by account, kind and key; each account has a record of
+///   kind `account`.
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// The file the durable store keeps in its data directory.
 pub const DATA_FILE: &str = "castellan.db";
 
+/// The file whose lock marks a data directory as open by a process.
+pub const LOCK_FILE: &str = "castellan.lock";
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS records (
+    account TEXT NOT NULL,
     kind TEXT NOT NULL,
     key TEXT NOT NULL,
     body TEXT NOT NULL,
-    PRIMARY KEY (kind, key)
+    PRIMARY KEY (account, kind, key)
 ) WITHOUT ROWID;
 ";
 
-fn failure(what: &str, error: impl std::fmt::Display) -> StoreError {
+/// Version 1 → 2: every record belongs to the one account `meta.account` named, which gets an
+/// account record (created now: version 1 kept no creation date).
+const MIGRATE_1_TO_2: &str = "
+CREATE TABLE records_v2 (
+    account TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (account, kind, key)
+) WITHOUT ROWID;
+INSERT INTO records_v2 (account, kind, key, body)
+    SELECT (SELECT value FROM meta WHERE key = 'account'), kind, key, body FROM records
+    WHERE EXISTS (SELECT 1 FROM meta WHERE key = 'account');
+INSERT INTO records_v2 (account, kind, key, body)
+    SELECT value, 'account', '', json_object('create_date', json_array(CAST(strftime('%s', 'now') AS INTEGER), 0), 'alias', NULL)
+    FROM meta WHERE key = 'account';
+DROP TABLE records;
+ALTER TABLE records_v2 RENAME TO records;
+DELETE FROM meta WHERE key = 'account';
+";
+
+pub(crate) fn failure(what: &str, error: impl std::fmt::Display) -> StoreError {
     StoreError::new(ErrorCode::ServiceFailure, format!("{what}: {error}"))
 }
 
-/// The durable [`Store`] of one account, in a data directory.
-pub struct DurableStore {
-    inner: MemoryStore,
+/// An open data directory: the SQLite connection and the lock that keeps other processes out.
+pub(crate) struct Database {
+    conn: Mutex<Connection>,
     path: PathBuf,
+    /// Held (locked) while the database is open; the lock goes with the file.
+    _lock: fs::File,
 }
 
-impl std::fmt::Debug for DurableStore {
+impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DurableStore").field("path", &self.path).field("account", &self.inner.account_id()).finish()
+        f.debug_struct("Database").field("path", &self.path).finish_non_exhaustive()
     }
 }
 
-impl DurableStore {
-    /// Opens (creating it if needed) the store of `account` in the data directory `dir`.
-    ///
-    /// The file is created with mode 0600. Refused with `ServiceFailure` when the file cannot be
-    /// opened, was written by a newer Castellan (a higher schema version), or belongs to another
-    /// account.
-    pub fn open(
-        dir: impl AsRef<Path>,
-        account: AccountId,
-        clock: Arc<dyn Clock>,
-        rng: impl CryptoRng + Send + 'static,
-    ) -> Result<DurableStore, StoreError> {
-        let dir = dir.as_ref();
+impl Database {
+    /// Opens (creating it if needed) the data directory `dir`, upgrades its schema, and reads
+    /// every account's state. Refused with `ServiceFailure` when another process has it open, when
+    /// it was written by a newer Castellan, or when a record does not decode.
+    pub(crate) fn open(dir: &Path) -> Result<(Database, BTreeMap<String, State>), StoreError> {
         fs::create_dir_all(dir).map_err(|e| failure(&format!("cannot create data directory {}", dir.display()), e))?;
+        let lock = lock_directory(dir)?;
         let path = dir.join(DATA_FILE);
         create_private(&path)?;
         let mut conn = Connection::open(&path).map_err(|e| failure(&format!("cannot open {}", path.display()), e))?;
@@ -88,15 +120,32 @@ impl DurableStore {
         }
         conn.execute_batch("PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;")
             .map_err(|e| failure("cannot configure SQLite", e))?;
-        let state = prepare(&mut conn, account.as_str())?;
-        let journal = SqliteJournal { conn: Mutex::new(conn) };
-        let inner = MemoryStore::with_state(account, clock, rng, state, Some(Box::new(journal)))?;
-        Ok(DurableStore { inner, path })
+        let accounts = prepare(&mut conn)?;
+        Ok((Database { conn: Mutex::new(conn), path, _lock: lock }, accounts))
     }
 
     /// The SQLite file.
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// Takes the data directory's lock, so that two processes never write one directory (each
+/// would keep its own in-memory state and overwrite the other's records).
+fn lock_directory(dir: &Path) -> Result<fs::File, StoreError> {
+    let path = dir.join(LOCK_FILE);
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&path).map_err(|e| failure(&format!("cannot open {}", path.display()), e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(StoreError::new(
+            ErrorCode::ServiceFailure,
+            format!("The data directory {} is in use by another process.", dir.display()),
+        )),
+        Err(fs::TryLockError::Error(e)) => Err(failure(&format!("cannot lock {}", path.display()), e)),
     }
 }
 
@@ -114,9 +163,9 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
     }
 }
 
-/// Checks the schema version (creating the schema in a new file), the account, and loads the
-/// state, in one transaction.
-fn prepare(conn: &mut Connection, account: &str) -> Result<State, StoreError> {
+/// Checks the schema version (creating the schema in a new file, upgrading an older one) and
+/// loads every account's state, in one transaction.
+fn prepare(conn: &mut Connection) -> Result<BTreeMap<String, State>, StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(|e| failure("cannot begin a transaction", e))?;
@@ -126,6 +175,7 @@ fn prepare(conn: &mut Connection, account: &str) -> Result<State, StoreError> {
         tx.query_row("SELECT max(version) FROM schema_version", [], |row| row.get(0)).map_err(sql)?;
     match version {
         None => {
+            tx.execute_batch(SCHEMA).map_err(sql)?;
             tx.execute("INSERT INTO schema_version (version) VALUES (?1)", params![SCHEMA_VERSION]).map_err(sql)?;
         }
         Some(v) if v > SCHEMA_VERSION => {
@@ -136,85 +186,131 @@ fn prepare(conn: &mut Connection, account: &str) -> Result<State, StoreError> {
                 ),
             ));
         }
-        Some(v) if v < 1 => {
+        Some(1) => {
+            let upgrade = |e| failure("cannot upgrade the data directory from schema version 1", e);
+            tx.execute_batch(MIGRATE_1_TO_2).map_err(upgrade)?;
+            tx.execute("INSERT INTO schema_version (version) VALUES (?1)", params![SCHEMA_VERSION]).map_err(upgrade)?;
+        }
+        Some(SCHEMA_VERSION) => {}
+        Some(v) => {
             return Err(StoreError::new(ErrorCode::ServiceFailure, format!("Unknown schema version {v}.")));
         }
-        Some(_) => {}
     }
-    tx.execute_batch(SCHEMA).map_err(sql)?;
-    let stored: Option<String> =
-        tx.query_row("SELECT value FROM meta WHERE key = 'account'", [], |row| row.get(0)).optional().map_err(sql)?;
-    match stored {
-        None => {
-            tx.execute("INSERT INTO meta (key, value) VALUES ('account', ?1)", params![account]).map_err(sql)?;
-        }
-        Some(a) if a != account => {
-            return Err(StoreError::new(
-                ErrorCode::ServiceFailure,
-                format!("The data directory holds account {a}, not {account}."),
-            ));
-        }
-        Some(_) => {}
-    }
-    let state = load(&tx)?;
+    let accounts = load(&tx)?;
     tx.commit().map_err(|e| failure("cannot commit", e))?;
-    Ok(state)
+    Ok(accounts)
 }
 
-fn load(conn: &Connection) -> Result<State, StoreError> {
+fn load(conn: &Connection) -> Result<BTreeMap<String, State>, StoreError> {
+    fn decode<T: serde::de::DeserializeOwned>(
+        account: &str,
+        kind: &str,
+        key: &str,
+        body: &str,
+    ) -> Result<T, StoreError> {
+        serde_json::from_str(body).map_err(|e| failure(&format!("corrupt {kind} record {key} of account {account}"), e))
+    }
     let sql = |e| failure("cannot read the records", e);
-    let mut state = State::default();
-    let mut stmt = conn.prepare("SELECT kind, key, body FROM records").map_err(sql)?;
+    let mut accounts: BTreeMap<String, State> = BTreeMap::new();
+    let mut stmt = conn.prepare("SELECT account, kind, key, body FROM records").map_err(sql)?;
     let mut rows = stmt.query([]).map_err(sql)?;
     while let Some(row) = rows.next().map_err(sql)? {
-        let kind: String = row.get(0).map_err(sql)?;
-        let key: String = row.get(1).map_err(sql)?;
-        let body: String = row.get(2).map_err(sql)?;
-        let bad = |e| failure(&format!("corrupt {kind} record {key}"), e);
-        match kind.as_str() {
-            "user" => state.users.insert(key.clone(), serde_json::from_str(&body).map_err(bad)?).map(drop),
-            "group" => state.groups.insert(key.clone(), serde_json::from_str(&body).map_err(bad)?).map(drop),
-            "role" => state.roles.insert(key.clone(), serde_json::from_str(&body).map_err(bad)?).map(drop),
-            "policy" => state.policies.insert(key.clone(), serde_json::from_str(&body).map_err(bad)?).map(drop),
-            "aws-policy" => state.aws_usage.insert(key.clone(), serde_json::from_str(&body).map_err(bad)?).map(drop),
+        let account: String = row.get(0).map_err(sql)?;
+        let kind: String = row.get(1).map_err(sql)?;
+        let key: String = row.get(2).map_err(sql)?;
+        let body: String = row.get(3).map_err(sql)?;
+        let (a, k, b) = (account.as_str(), kind.as_str(), body.as_str());
+        let state = accounts.entry(account.clone()).or_default();
+        match k {
+            "account" => state.account = Some(decode(a, k, &key, b)?),
+            "user" => drop(state.users.insert(key.clone(), decode(a, k, &key, b)?)),
+            "group" => drop(state.groups.insert(key.clone(), decode(a, k, &key, b)?)),
+            "role" => drop(state.roles.insert(key.clone(), decode(a, k, &key, b)?)),
+            "policy" => drop(state.policies.insert(key.clone(), decode(a, k, &key, b)?)),
+            "aws-policy" => drop(state.aws_usage.insert(key.clone(), decode(a, k, &key, b)?)),
             other => return Err(failure("unknown record kind", other)),
-        };
+        }
     }
-    Ok(state)
+    Ok(accounts)
 }
 
-/// Persists touched records to SQLite, one transaction per write.
-struct SqliteJournal {
-    conn: Mutex<Connection>,
+/// Persists one account's touched records, one transaction per write.
+pub(crate) struct SqliteJournal {
+    pub(crate) db: Arc<Database>,
+    pub(crate) account: String,
 }
 
 impl Journal for SqliteJournal {
     fn commit(&self, state: &State, touched: &[Touched]) -> Result<(), StoreError> {
-        let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        fn encode<T: serde::Serialize>(record: Option<&T>) -> Result<Option<String>, StoreError> {
+            record.map(serde_json::to_string).transpose().map_err(|e| failure("cannot encode a record", e))
+        }
+        let mut conn = self.db.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let sql = |e| failure("cannot persist the write", e);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
+        let account = self.account.as_str();
         for t in touched {
-            let encoded = match t {
-                Touched::User(k) => ("user", k, state.users.get(k).map(serde_json::to_string).transpose()),
-                Touched::Group(k) => ("group", k, state.groups.get(k).map(serde_json::to_string).transpose()),
-                Touched::Role(k) => ("role", k, state.roles.get(k).map(serde_json::to_string).transpose()),
-                Touched::Policy(k) => ("policy", k, state.policies.get(k).map(serde_json::to_string).transpose()),
-                Touched::AwsPolicy(k) => {
-                    ("aws-policy", k, state.aws_usage.get(k).map(serde_json::to_string).transpose())
-                }
+            let (kind, key, body) = match t {
+                Touched::Account => ("account", "", encode(state.account.as_ref())?),
+                Touched::User(k) => ("user", k.as_str(), encode(state.users.get(k))?),
+                Touched::Group(k) => ("group", k.as_str(), encode(state.groups.get(k))?),
+                Touched::Role(k) => ("role", k.as_str(), encode(state.roles.get(k))?),
+                Touched::Policy(k) => ("policy", k.as_str(), encode(state.policies.get(k))?),
+                Touched::AwsPolicy(k) => ("aws-policy", k.as_str(), encode(state.aws_usage.get(k))?),
             };
-            let (kind, key, body) = encoded;
-            match body.map_err(|e| failure("cannot encode a record", e))? {
+            match body {
                 Some(body) => tx.execute(
-                    "INSERT INTO records (kind, key, body) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (kind, key) DO UPDATE SET body = excluded.body",
-                    params![kind, key, body],
+                    "INSERT INTO records (account, kind, key, body) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (account, kind, key) DO UPDATE SET body = excluded.body",
+                    params![account, kind, key, body],
                 ),
-                None => tx.execute("DELETE FROM records WHERE kind = ?1 AND key = ?2", params![kind, key]),
+                None => tx.execute(
+                    "DELETE FROM records WHERE account = ?1 AND kind = ?2 AND key = ?3",
+                    params![account, kind, key],
+                ),
             }
             .map_err(sql)?;
         }
         tx.commit().map_err(sql)
+    }
+}
+
+/// The durable [`Store`] of one account, in a data directory. (A data directory of several
+/// accounts is opened with [`Directory::open`].)
+pub struct DurableStore {
+    directory: Directory,
+    inner: Arc<MemoryStore>,
+}
+
+impl std::fmt::Debug for DurableStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DurableStore")
+            .field("directory", &self.directory)
+            .field("account", &self.inner.account_id())
+            .finish()
+    }
+}
+
+impl DurableStore {
+    /// Opens the data directory `dir` (see [`Directory::open`]) and the store of `account` in
+    /// it, creating the account when the directory does not hold it yet.
+    pub fn open(
+        dir: impl AsRef<Path>,
+        account: AccountId,
+        clock: Arc<dyn Clock>,
+        rng: impl CryptoRng + Send + 'static,
+    ) -> Result<DurableStore, StoreError> {
+        let directory = Directory::open(dir, clock, rng)?;
+        let inner = match directory.engine(account.as_str()) {
+            Some(store) => store,
+            None => directory.create_engine(account)?,
+        };
+        Ok(DurableStore { directory, inner })
+    }
+
+    /// The SQLite file.
+    pub fn path(&self) -> &Path {
+        self.directory.path().unwrap_or_else(|| Path::new(""))
     }
 }
 

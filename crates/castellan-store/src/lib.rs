@@ -29,6 +29,7 @@
 //! `UpdateUser`, ...), benchmarks (snapshot update latency, memory per principal).
 
 mod aws;
+mod directory;
 mod durable;
 mod error;
 mod memory;
@@ -37,7 +38,8 @@ mod snapshot;
 mod store;
 mod trust;
 
-pub use durable::{DATA_FILE, DurableStore, SCHEMA_VERSION};
+pub use directory::Directory;
+pub use durable::{DATA_FILE, DurableStore, LOCK_FILE, SCHEMA_VERSION};
 pub use error::{ErrorCode, StoreError};
 pub use memory::{
     MAX_ATTACHED_POLICIES, MAX_GROUP_INLINE_SIZE, MAX_GROUPS_PER_USER, MAX_MANAGED_POLICY_SIZE, MAX_POLICY_VERSIONS,

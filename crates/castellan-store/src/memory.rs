@@ -108,9 +108,19 @@ pub(crate) struct AwsUsage {
     pub(crate) boundaries: usize,
 }
 
+/// The account itself: when it was created and its alias.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct AccountRec {
+    #[serde(with = "crate::store::unix_time")]
+    pub(crate) create_date: castellan_credentials::UnixTime,
+    pub(crate) alias: Option<String>,
+}
+
 /// One account's entities, keyed by lowercase name.
 #[derive(Debug, Default)]
 pub(crate) struct State {
+    /// The account's own record (absent only in data written before accounts had one).
+    pub(crate) account: Option<AccountRec>,
     pub(crate) users: BTreeMap<String, UserRec>,
     pub(crate) groups: BTreeMap<String, GroupRec>,
     pub(crate) roles: BTreeMap<String, RoleRec>,
@@ -123,6 +133,13 @@ pub(crate) struct State {
     pub(crate) parsed: Parsed,
     /// The version id of each managed policy's parsed default in the current snapshot.
     pub(crate) parsed_versions: BTreeMap<String, String>,
+}
+
+impl State {
+    /// The state of an account created at `now`.
+    pub(crate) fn new_account(now: castellan_credentials::UnixTime) -> State {
+        State { account: Some(AccountRec { create_date: now, alias: None }), ..State::default() }
+    }
 }
 
 impl PolicyRec {
@@ -138,6 +155,8 @@ impl PolicyRec {
 /// written, absent means deleted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Touched {
+    /// The account's own record.
+    Account,
     User(String),
     Group(String),
     Role(String),
@@ -159,11 +178,19 @@ fn store_failed() -> StoreError {
     )
 }
 
+/// A random number generator shared by the stores of several accounts.
+pub(crate) type SharedRng = Arc<Mutex<Box<dyn CryptoRng + Send>>>;
+
+/// Wraps `rng` to be shared.
+pub(crate) fn share_rng(rng: impl CryptoRng + Send + 'static) -> SharedRng {
+    Arc::new(Mutex::new(Box::new(rng)))
+}
+
 /// The in-memory [`Store`] of one account.
 pub struct MemoryStore {
     account: AccountId,
     clock: Arc<dyn Clock>,
-    rng: Mutex<Box<dyn CryptoRng + Send>>,
+    rng: SharedRng,
     state: RwLock<State>,
     /// The snapshot of the last committed write; locked only to clone or swap the `Arc`.
     published: RwLock<Arc<Snapshot>>,
@@ -181,7 +208,8 @@ impl MemoryStore {
     /// An empty store for `account`, reading the time from `clock` and drawing unique ids from
     /// `rng`.
     pub fn new(account: AccountId, clock: Arc<dyn Clock>, rng: impl CryptoRng + Send + 'static) -> MemoryStore {
-        MemoryStore::assemble(account, clock, rng, State::default(), Snapshot::default(), None)
+        let state = State::new_account(clock.now());
+        MemoryStore::assemble(account, clock, share_rng(rng), state, Snapshot::default(), None)
     }
 
     /// A store over `state`, making each write durable through `journal` when there is one.
@@ -189,7 +217,7 @@ impl MemoryStore {
     pub(crate) fn with_state(
         account: AccountId,
         clock: Arc<dyn Clock>,
-        rng: impl CryptoRng + Send + 'static,
+        rng: SharedRng,
         mut state: State,
         journal: Option<Box<dyn Journal>>,
     ) -> Result<MemoryStore, StoreError> {
@@ -200,7 +228,7 @@ impl MemoryStore {
     fn assemble(
         account: AccountId,
         clock: Arc<dyn Clock>,
-        rng: impl CryptoRng + Send + 'static,
+        rng: SharedRng,
         state: State,
         snapshot: Snapshot,
         journal: Option<Box<dyn Journal>>,
@@ -208,7 +236,7 @@ impl MemoryStore {
         MemoryStore {
             account,
             clock,
-            rng: Mutex::new(Box::new(rng)),
+            rng,
             state: RwLock::new(state),
             published: RwLock::new(Arc::new(snapshot)),
             journal,

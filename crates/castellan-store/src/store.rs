@@ -226,7 +226,7 @@ pub struct Page<T> {
 
 /// The store of one account's IAM entities. Every operation is atomic: it validates everything
 /// first and either applies completely or changes nothing.
-pub trait Store: Send + Sync {
+pub trait Store: Send + Sync + std::fmt::Debug {
     /// The 12-digit account id.
     fn account_id(&self) -> &str;
 
@@ -328,15 +328,15 @@ pub trait Store: Send + Sync {
 }
 
 /// `UnixTime` as `[seconds, nanos]` in the durable backend's records.
-mod unix_time {
+pub(crate) mod unix_time {
     use castellan_credentials::UnixTime;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    pub(super) fn serialize<S: Serializer>(time: &UnixTime, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(time: &UnixTime, serializer: S) -> Result<S::Ok, S::Error> {
         (time.seconds, time.nanos).serialize(serializer)
     }
 
-    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<UnixTime, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<UnixTime, D::Error> {
         let (seconds, nanos) = <(i64, u32)>::deserialize(deserializer)?;
         Ok(UnixTime { seconds, nanos })
     }

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use castellan_credentials::FixedClock;
 use castellan_policy::AccountId;
 use castellan_store::{
-    DATA_FILE, DurableStore, Entity, ErrorCode, NewPolicy, NewRole, NewUser, PageRequest, SCHEMA_VERSION, Store, Tag,
+    DATA_FILE, Directory, DurableStore, Entity, ErrorCode, NewPolicy, NewRole, NewUser, PageRequest, SCHEMA_VERSION,
+    Store, Tag,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -37,6 +38,10 @@ fn open_at(dir: &Path, now: i64, seed: u64) -> Result<DurableStore, castellan_st
 
 /// Everything the public API shows of a store, as text.
 fn dump(s: &impl Store) -> String {
+    dump_dyn(s)
+}
+
+fn dump_dyn(s: &dyn Store) -> String {
     let all = PageRequest::first(1000);
     let mut out = String::new();
     for u in s.list_users(None, &all).unwrap().items {
@@ -177,20 +182,107 @@ fn a_newer_schema_version_is_refused() {
     drop(conn);
     let err = open_at(&dir, 1, 1).unwrap_err();
     assert_eq!(err.code(), ErrorCode::ServiceFailure);
-    assert!(err.message().contains("schema version 2, newer than this Castellan supports (1)"), "{err}");
+    let expected =
+        format!("schema version {}, newer than this Castellan supports ({SCHEMA_VERSION})", SCHEMA_VERSION + 1);
+    assert!(err.message().contains(&expected), "{err}");
+}
+
+fn open_directory(dir: &Path, seed: u64) -> Result<Directory, castellan_store::StoreError> {
+    Directory::open(dir, Arc::new(FixedClock::new(1_700_000_000)), StdRng::seed_from_u64(seed))
 }
 
 #[test]
-fn another_accounts_data_directory_is_refused() {
+fn a_data_directory_holds_several_accounts() {
     let dir = temp_dir();
-    drop(open_at(&dir, 1, 1).unwrap());
-    let other = DurableStore::open(
-        &dir,
-        AccountId::parse("210987654321").unwrap(),
-        Arc::new(FixedClock::new(1)),
-        StdRng::seed_from_u64(1),
-    );
-    assert!(other.unwrap_err().message().contains("holds account 123456789012"));
+    {
+        let d = open_directory(&dir, 1).unwrap();
+        assert!(d.account_ids().is_empty());
+        let a = d.create_account(AccountId::parse(ACCOUNT).unwrap()).unwrap();
+        let b = d.create_account(AccountId::parse("210987654321").unwrap()).unwrap();
+        let again = d.create_account(AccountId::parse(ACCOUNT).unwrap()).unwrap_err();
+        assert_eq!(again.code(), ErrorCode::EntityAlreadyExists);
+        a.create_user(NewUser { name: "alice".into(), ..NewUser::default() }).unwrap();
+        b.create_user(NewUser { name: "bob".into(), ..NewUser::default() }).unwrap();
+        // Names are per account: the same name in two accounts is two users.
+        b.create_user(NewUser { name: "alice".into(), ..NewUser::default() }).unwrap();
+    }
+    let d = open_directory(&dir, 2).unwrap();
+    assert_eq!(d.account_ids(), [ACCOUNT, "210987654321"]);
+    let a = d.account(ACCOUNT).unwrap();
+    let b = d.account("210987654321").unwrap();
+    let names = |s: &dyn Store| -> Vec<String> {
+        s.list_users(None, &PageRequest::first(10)).unwrap().items.into_iter().map(|u| u.name.to_string()).collect()
+    };
+    assert_eq!(names(&*a), ["alice"]);
+    assert_eq!(names(&*b), ["alice", "bob"]);
+    assert!(b.user("alice").unwrap().arn.starts_with("arn:aws:iam::210987654321:user/"));
+    assert_ne!(a.user("alice").unwrap().user_id, b.user("alice").unwrap().user_id);
+    let missing = d.account("111122223333").unwrap_err();
+    assert_eq!((missing.code(), missing.http_status()), (ErrorCode::NoSuchEntity, 404));
+    assert!(d.snapshot(ACCOUNT).unwrap().user("alice").is_some());
+    // An empty account survives reopening too.
+    d.create_account(AccountId::parse("111122223333").unwrap()).unwrap();
+    drop((a, b, d));
+    assert_eq!(open_directory(&dir, 3).unwrap().account_ids().len(), 3);
+}
+
+#[test]
+fn a_data_directory_is_used_by_one_process_at_a_time() {
+    let dir = temp_dir();
+    let first = open_at(&dir, 1, 1).unwrap();
+    let err = open_at(&dir, 1, 1).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::ServiceFailure);
+    assert!(err.message().contains("is in use by another process"), "{err}");
+    let err = open_directory(&dir, 1).unwrap_err();
+    assert!(err.message().contains("is in use by another process"), "{err}");
+    drop(first);
+    open_at(&dir, 1, 1).unwrap();
+}
+
+/// A data directory written by schema version 1 (one account named in `meta`, records keyed by
+/// kind and key) opens, upgraded, with its records.
+#[test]
+fn a_schema_version_1_data_directory_is_upgraded() {
+    // Take version 2's record bodies (they did not change) and lay them out as version 1 did.
+    let source = temp_dir();
+    let bodies: Vec<(String, String, String)> = {
+        let s = open_at(&source, 1_700_000_000, 1).unwrap();
+        populate(&s);
+        drop(s);
+        let conn = rusqlite::Connection::open(source.join(DATA_FILE)).unwrap();
+        let mut stmt = conn.prepare("SELECT kind, key, body FROM records WHERE kind != 'account'").unwrap();
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap().map(Result::unwrap).collect()
+    };
+    let expected = dump(&open_at(&source, 1, 1).unwrap());
+    let dir = temp_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    {
+        let conn = rusqlite::Connection::open(dir.join(DATA_FILE)).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_version (version INTEGER NOT NULL);
+             INSERT INTO schema_version (version) VALUES (1);
+             CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+             CREATE TABLE records (kind TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,
+                                   PRIMARY KEY (kind, key)) WITHOUT ROWID;",
+        )
+        .unwrap();
+        conn.execute("INSERT INTO meta (key, value) VALUES ('account', ?1)", [ACCOUNT]).unwrap();
+        for (kind, key, body) in &bodies {
+            conn.execute("INSERT INTO records (kind, key, body) VALUES (?1, ?2, ?3)", [kind, key, body]).unwrap();
+        }
+    }
+    let upgraded = open_directory(&dir, 4).unwrap();
+    assert_eq!(upgraded.account_ids(), [ACCOUNT]);
+    let store = upgraded.account(ACCOUNT).unwrap();
+    assert!(!bodies.is_empty());
+    assert_eq!(dump_dyn(&*store), expected);
+    drop((store, upgraded));
+    let conn = rusqlite::Connection::open(dir.join(DATA_FILE)).unwrap();
+    let version: i64 = conn.query_row("SELECT max(version) FROM schema_version", [], |r| r.get(0)).unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    // Opening again (now version 2) changes nothing.
+    drop(conn);
+    assert_eq!(dump_dyn(&*open_directory(&dir, 5).unwrap().account(ACCOUNT).unwrap()), expected);
 }
 
 #[test]

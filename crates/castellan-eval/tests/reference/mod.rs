@@ -890,10 +890,10 @@ impl Evaluator<'_> {
                 } else {
                     Some(Grant::Direct)
                 };
-                if let Some(grant) = covers {
-                    if self.applies(s, variables) {
-                        out.push(grant);
-                    }
+                if let Some(grant) = covers
+                    && self.applies(s, variables)
+                {
+                    out.push(grant);
                 }
             }
         }

@@ -1,0 +1,132 @@
+//! The accounts of one Castellan: a [`Directory`] holds the store of each account, in memory or
+//! in one data directory.
+//!
+//! Each account's store has its own lock and its own published snapshot, so writes to one
+//! account never wait for another's. In a data directory the accounts share one SQLite file
+//! (records are keyed by account) and one connection; each write is still one transaction.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use castellan_credentials::Clock;
+use castellan_policy::AccountId;
+use rand::CryptoRng;
+
+use crate::durable::{Database, SqliteJournal};
+use crate::error::{ErrorCode, StoreError};
+use crate::memory::{Journal, MemoryStore, SharedRng, State, Touched, share_rng};
+use crate::snapshot::Snapshot;
+use crate::store::Store;
+
+/// The stores of every account, in memory or in a data directory.
+pub struct Directory {
+    clock: Arc<dyn Clock>,
+    rng: SharedRng,
+    db: Option<Arc<Database>>,
+    accounts: RwLock<BTreeMap<String, Arc<MemoryStore>>>,
+}
+
+impl std::fmt::Debug for Directory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Directory").field("path", &self.path()).field("accounts", &self.account_ids()).finish()
+    }
+}
+
+impl Directory {
+    /// An empty directory kept in memory only, reading the time from `clock` and drawing unique
+    /// ids from `rng`.
+    pub fn in_memory(clock: Arc<dyn Clock>, rng: impl CryptoRng + Send + 'static) -> Directory {
+        Directory { clock, rng: share_rng(rng), db: None, accounts: RwLock::new(BTreeMap::new()) }
+    }
+
+    /// Opens the data directory `dir`, creating it (and its SQLite file, mode 0600) when needed
+    /// and upgrading an older schema, and loads every account in it.
+    ///
+    /// Refused with `ServiceFailure` when another process has the directory open, when it was
+    /// written by a newer Castellan, or when a stored record or policy no longer reads.
+    pub fn open(
+        dir: impl AsRef<Path>,
+        clock: Arc<dyn Clock>,
+        rng: impl CryptoRng + Send + 'static,
+    ) -> Result<Directory, StoreError> {
+        let (db, states) = Database::open(dir.as_ref())?;
+        let db = Arc::new(db);
+        let rng = share_rng(rng);
+        let mut accounts = BTreeMap::new();
+        for (id, state) in states {
+            let account = AccountId::parse(&id).map_err(|e| {
+                StoreError::new(
+                    ErrorCode::ServiceFailure,
+                    format!("The data directory holds an invalid account {id}: {e}"),
+                )
+            })?;
+            let journal = SqliteJournal { db: Arc::clone(&db), account: id.clone() };
+            let store =
+                MemoryStore::with_state(account, Arc::clone(&clock), Arc::clone(&rng), state, Some(Box::new(journal)))?;
+            accounts.insert(id, Arc::new(store));
+        }
+        Ok(Directory { clock, rng, db: Some(db), accounts: RwLock::new(accounts) })
+    }
+
+    /// The SQLite file, for a directory opened from disk.
+    pub fn path(&self) -> Option<&Path> {
+        self.db.as_deref().map(Database::path)
+    }
+
+    /// Creates the account `id`, empty; `EntityAlreadyExists` when it exists.
+    pub fn create_account(&self, id: AccountId) -> Result<Arc<dyn Store>, StoreError> {
+        Ok(self.create_engine(id)?)
+    }
+
+    /// The store of account `id`; `NoSuchEntity` when the directory has no such account.
+    pub fn account(&self, id: &str) -> Result<Arc<dyn Store>, StoreError> {
+        match self.engine(id) {
+            Some(store) => Ok(store),
+            None => Err(no_such_account(id)),
+        }
+    }
+
+    /// The snapshot of account `id` (see [`Store::snapshot`]).
+    pub fn snapshot(&self, id: &str) -> Option<Arc<Snapshot>> {
+        self.engine(id).map(|store| store.snapshot())
+    }
+
+    /// The ids of every account, in order.
+    pub fn account_ids(&self) -> Vec<String> {
+        self.accounts.read().unwrap_or_else(PoisonError::into_inner).keys().cloned().collect()
+    }
+
+    pub(crate) fn engine(&self, id: &str) -> Option<Arc<MemoryStore>> {
+        self.accounts.read().unwrap_or_else(PoisonError::into_inner).get(id).cloned()
+    }
+
+    /// Creates the account `id` and persists its record before it is visible.
+    pub(crate) fn create_engine(&self, id: AccountId) -> Result<Arc<MemoryStore>, StoreError> {
+        let mut accounts = self.accounts.write().unwrap_or_else(PoisonError::into_inner);
+        if accounts.contains_key(id.as_str()) {
+            return Err(StoreError::new(
+                ErrorCode::EntityAlreadyExists,
+                format!("The account {} already exists.", id.as_str()),
+            ));
+        }
+        let state = State::new_account(self.clock.now());
+        let journal: Option<Box<dyn Journal>> = match &self.db {
+            Some(db) => {
+                let journal = SqliteJournal { db: Arc::clone(db), account: id.as_str().to_owned() };
+                journal.commit(&state, &[Touched::Account])?;
+                Some(Box::new(journal))
+            }
+            None => None,
+        };
+        let key = id.as_str().to_owned();
+        let store =
+            Arc::new(MemoryStore::with_state(id, Arc::clone(&self.clock), Arc::clone(&self.rng), state, journal)?);
+        accounts.insert(key, Arc::clone(&store));
+        Ok(store)
+    }
+}
+
+fn no_such_account(id: &str) -> StoreError {
+    StoreError::new(ErrorCode::NoSuchEntity, format!("The account with id {id} cannot be found."))
+}

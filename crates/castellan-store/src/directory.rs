@@ -13,14 +13,16 @@ use castellan_credentials::Clock;
 use castellan_policy::AccountId;
 use rand::CryptoRng;
 
+use crate::credentials::AccessKey;
 use crate::durable::{Database, SqliteJournal};
 use crate::error::{ErrorCode, StoreError};
-use crate::memory::{Journal, MemoryStore, SharedRng, State, Touched, share_rng};
+use crate::memory::{Journal, MemoryStore, Registry, SharedRng, State, Touched, share_rng};
 use crate::snapshot::Snapshot;
 use crate::store::Store;
 
 /// The stores of every account, in memory or in a data directory.
 pub struct Directory {
+    registry: Arc<Registry>,
     clock: Arc<dyn Clock>,
     rng: SharedRng,
     db: Option<Arc<Database>>,
@@ -37,7 +39,13 @@ impl Directory {
     /// An empty directory kept in memory only, reading the time from `clock` and drawing unique
     /// ids from `rng`.
     pub fn in_memory(clock: Arc<dyn Clock>, rng: impl CryptoRng + Send + 'static) -> Directory {
-        Directory { clock, rng: share_rng(rng), db: None, accounts: RwLock::new(BTreeMap::new()) }
+        Directory {
+            registry: Arc::default(),
+            clock,
+            rng: share_rng(rng),
+            db: None,
+            accounts: RwLock::new(BTreeMap::new()),
+        }
     }
 
     /// Opens the data directory `dir`, creating it (and its SQLite file, mode 0600) when needed
@@ -53,6 +61,7 @@ impl Directory {
         let (db, states) = Database::open(dir.as_ref())?;
         let db = Arc::new(db);
         let rng = share_rng(rng);
+        let registry = Arc::new(Registry::default());
         let mut accounts = BTreeMap::new();
         for (id, state) in states {
             let account = AccountId::parse(&id).map_err(|e| {
@@ -62,11 +71,17 @@ impl Directory {
                 )
             })?;
             let journal = SqliteJournal { db: Arc::clone(&db), account: id.clone() };
-            let store =
-                MemoryStore::with_state(account, Arc::clone(&clock), Arc::clone(&rng), state, Some(Box::new(journal)))?;
+            let store = MemoryStore::with_state(
+                account,
+                Arc::clone(&registry),
+                Arc::clone(&clock),
+                Arc::clone(&rng),
+                state,
+                Some(Box::new(journal)),
+            )?;
             accounts.insert(id, Arc::new(store));
         }
-        Ok(Directory { clock, rng, db: Some(db), accounts: RwLock::new(accounts) })
+        Ok(Directory { registry, clock, rng, db: Some(db), accounts: RwLock::new(accounts) })
     }
 
     /// The SQLite file, for a directory opened from disk.
@@ -97,6 +112,18 @@ impl Directory {
         self.accounts.read().unwrap_or_else(PoisonError::into_inner).keys().cloned().collect()
     }
 
+    /// The access key `id` wherever it is, with its account and owner (the lookup of SigV4
+    /// authentication); `None` when no account has it.
+    pub fn find_access_key(&self, id: &str) -> Option<AccessKey> {
+        let account = self.registry.key_account(id)?;
+        self.engine(&account)?.access_key(id).ok()
+    }
+
+    /// The account whose alias is `alias`.
+    pub fn account_by_alias(&self, alias: &str) -> Option<String> {
+        self.registry.aliases.lock().unwrap_or_else(PoisonError::into_inner).get(alias).cloned()
+    }
+
     pub(crate) fn engine(&self, id: &str) -> Option<Arc<MemoryStore>> {
         self.accounts.read().unwrap_or_else(PoisonError::into_inner).get(id).cloned()
     }
@@ -120,8 +147,14 @@ impl Directory {
             None => None,
         };
         let key = id.as_str().to_owned();
-        let store =
-            Arc::new(MemoryStore::with_state(id, Arc::clone(&self.clock), Arc::clone(&self.rng), state, journal)?);
+        let store = Arc::new(MemoryStore::with_state(
+            id,
+            Arc::clone(&self.registry),
+            Arc::clone(&self.clock),
+            Arc::clone(&self.rng),
+            state,
+            journal,
+        )?);
         accounts.insert(key, Arc::clone(&store));
         Ok(store)
     }

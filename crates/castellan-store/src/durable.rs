@@ -23,11 +23,14 @@ use std::fs::{self, OpenOptions};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-use castellan_credentials::Clock;
+use castellan_credentials::access_key::{AccessKeyLastUsed, AccessKeyRecord, AccessKeyStatus};
+use castellan_credentials::password::{PasswordHash, PasswordPolicy};
+use castellan_credentials::{Clock, MfaDevice, UnixTime};
 use castellan_policy::AccountId;
 use rand::CryptoRng;
 use rusqlite::{Connection, TransactionBehavior, params};
 
+use crate::credentials::{AccessKey, AssignmentStatus, LoginProfile, Owner, VirtualMfaDevice};
 use crate::directory::Directory;
 use crate::error::{ErrorCode, StoreError};
 use crate::memory::{Journal, MemoryStore, State, Touched};
@@ -228,6 +231,7 @@ fn load(conn: &Connection) -> Result<BTreeMap<String, State>, StoreError> {
             "role" => drop(state.roles.insert(key.clone(), decode(a, k, &key, b)?)),
             "policy" => drop(state.policies.insert(key.clone(), decode(a, k, &key, b)?)),
             "aws-policy" => drop(state.aws_usage.insert(key.clone(), decode(a, k, &key, b)?)),
+            "mfa" => drop(state.mfa.insert(key.clone(), decode(a, k, &key, b)?)),
             other => return Err(failure("unknown record kind", other)),
         }
     }
@@ -257,6 +261,7 @@ impl Journal for SqliteJournal {
                 Touched::Role(k) => ("role", k.as_str(), encode(state.roles.get(k))?),
                 Touched::Policy(k) => ("policy", k.as_str(), encode(state.policies.get(k))?),
                 Touched::AwsPolicy(k) => ("aws-policy", k.as_str(), encode(state.aws_usage.get(k))?),
+                Touched::Mfa(k) => ("mfa", k.as_str(), encode(state.mfa.get(k))?),
             };
             match body {
                 Some(body) => tx.execute(
@@ -364,4 +369,31 @@ delegate! {
     fn inline_policy(&self, entity: Entity<'_>, name: &str) -> Result<InlinePolicy, StoreError>;
     fn list_inline_policies(&self, entity: Entity<'_>) -> Result<Vec<String>, StoreError>;
     fn delete_inline_policy(&self, entity: Entity<'_>, name: &str) -> Result<(), StoreError>;
+    fn account_alias(&self) -> Result<Option<String>, StoreError>;
+    fn create_account_alias(&self, alias: &str) -> Result<(), StoreError>;
+    fn delete_account_alias(&self, alias: &str) -> Result<(), StoreError>;
+    fn password_policy(&self) -> Result<PasswordPolicy, StoreError>;
+    fn update_password_policy(&self, policy: PasswordPolicy) -> Result<(), StoreError>;
+    fn delete_password_policy(&self) -> Result<(), StoreError>;
+    fn create_access_key(&self, owner: Owner<'_>, record: AccessKeyRecord) -> Result<(), StoreError>;
+    fn list_access_keys(&self, owner: Owner<'_>) -> Result<Vec<AccessKeyRecord>, StoreError>;
+    fn access_key(&self, id: &str) -> Result<AccessKey, StoreError>;
+    fn update_access_key(&self, owner: Owner<'_>, id: &str, status: AccessKeyStatus) -> Result<(), StoreError>;
+    fn delete_access_key(&self, owner: Owner<'_>, id: &str) -> Result<(), StoreError>;
+    fn record_access_key_use(&self, id: &str, used: AccessKeyLastUsed) -> Result<(), StoreError>;
+    fn create_login_profile(&self, owner: Owner<'_>, hash: &PasswordHash, password_reset_required: bool)
+        -> Result<LoginProfile, StoreError>;
+    fn login_profile(&self, owner: Owner<'_>) -> Result<LoginProfile, StoreError>;
+    fn update_login_profile(&self, owner: Owner<'_>, hash: Option<&PasswordHash>, password_reset_required: Option<bool>)
+        -> Result<(), StoreError>;
+    fn record_password_use(&self, owner: Owner<'_>, at: UnixTime) -> Result<(), StoreError>;
+    fn delete_login_profile(&self, owner: Owner<'_>) -> Result<(), StoreError>;
+    fn create_virtual_mfa_device(&self, device: MfaDevice, tags: Vec<Tag>) -> Result<VirtualMfaDevice, StoreError>;
+    fn mfa_device(&self, serial_number: &str) -> Result<VirtualMfaDevice, StoreError>;
+    fn enable_mfa_device(&self, owner: Owner<'_>, device: MfaDevice) -> Result<(), StoreError>;
+    fn save_mfa_device(&self, device: MfaDevice) -> Result<(), StoreError>;
+    fn deactivate_mfa_device(&self, owner: Owner<'_>, serial_number: &str) -> Result<(), StoreError>;
+    fn delete_virtual_mfa_device(&self, serial_number: &str) -> Result<(), StoreError>;
+    fn list_mfa_devices(&self, owner: Owner<'_>) -> Result<Vec<VirtualMfaDevice>, StoreError>;
+    fn list_virtual_mfa_devices(&self, status: AssignmentStatus) -> Result<Vec<VirtualMfaDevice>, StoreError>;
 }

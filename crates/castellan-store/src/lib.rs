@@ -29,6 +29,7 @@
 //! `UpdateUser`, ...), benchmarks (snapshot update latency, memory per principal).
 
 mod aws;
+mod credentials;
 mod directory;
 mod durable;
 mod error;
@@ -38,6 +39,10 @@ mod snapshot;
 mod store;
 mod trust;
 
+pub use credentials::{
+    AccessKey, AssignmentStatus, LoginProfile, MAX_ACCESS_KEYS, MAX_MFA_DEVICES, Owner, OwnerName, PASSWORD_HISTORY,
+    VirtualMfaDevice,
+};
 pub use directory::Directory;
 pub use durable::{DATA_FILE, DurableStore, LOCK_FILE, SCHEMA_VERSION};
 pub use error::{ErrorCode, StoreError};

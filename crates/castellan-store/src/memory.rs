@@ -13,17 +13,23 @@
 //! `Arc`; [`Store::snapshot`] only clones it, so readers of the authorization path never wait
 //! for a writer.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use castellan_credentials::Clock;
+use castellan_credentials::access_key::{AccessKeyLastUsed, AccessKeyRecord, AccessKeyStatus};
 use castellan_credentials::access_key::{UniqueIdKind, generate_unique_id};
+use castellan_credentials::password::{PasswordHash, PasswordPolicy};
 use castellan_policy::{AccountId, PolicyKind, iam_size};
 use rand::CryptoRng;
 use serde::{Deserialize, Serialize};
 
 use crate::aws;
+use crate::credentials::{
+    AccessKey, AssignmentStatus, Credentials, LoginProfile, MAX_ACCESS_KEYS, MAX_MFA_DEVICES, Owner, OwnerName,
+    StoredKey, StoredLoginProfile, StoredMfa, StoredPasswordPolicy, VirtualMfaDevice, check_alias,
+};
 use crate::error::{ErrorCode, StoreError};
 use crate::names::{GroupName, IamPath, PolicyName, RoleName, Tag, UserName, check_path_prefix};
 use crate::snapshot::{Parsed, Snapshot};
@@ -70,6 +76,9 @@ pub(crate) struct UserRec {
     pub(crate) user: User,
     pub(crate) groups: BTreeSet<String>,
     pub(crate) policies: Policies,
+    /// Access keys, login profile and MFA devices.
+    #[serde(default)]
+    pub(crate) credentials: Credentials,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -114,6 +123,12 @@ pub(crate) struct AccountRec {
     #[serde(with = "crate::store::unix_time")]
     pub(crate) create_date: castellan_credentials::UnixTime,
     pub(crate) alias: Option<String>,
+    /// The root user's access keys, password and MFA devices.
+    #[serde(default)]
+    pub(crate) root: Credentials,
+    /// The custom password policy, when one is set.
+    #[serde(default)]
+    pub(crate) password_policy: Option<StoredPasswordPolicy>,
 }
 
 /// One account's entities, keyed by lowercase name.
@@ -127,6 +142,8 @@ pub(crate) struct State {
     pub(crate) policies: BTreeMap<String, PolicyRec>,
     /// This account's use of AWS managed policies, by ARN; absent when unused.
     pub(crate) aws_usage: BTreeMap<String, AwsUsage>,
+    /// Virtual MFA devices by lowercase serial number.
+    pub(crate) mfa: BTreeMap<String, StoredMfa>,
     /// Committed writes since the store was opened (the snapshots' generation).
     pub(crate) generation: u64,
     /// Parsed inline and trust policies, reused by the next snapshot.
@@ -136,9 +153,24 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// The id of every access key of the account.
+    pub(crate) fn key_ids(&self) -> impl Iterator<Item = String> + '_ {
+        let root = self.account.iter().flat_map(|a| a.root.access_keys.iter());
+        let users = self.users.values().flat_map(|u| u.credentials.access_keys.iter());
+        root.chain(users).map(|k| k.id.clone())
+    }
+
     /// The state of an account created at `now`.
     pub(crate) fn new_account(now: castellan_credentials::UnixTime) -> State {
-        State { account: Some(AccountRec { create_date: now, alias: None }), ..State::default() }
+        State {
+            account: Some(AccountRec {
+                create_date: now,
+                alias: None,
+                root: Credentials::default(),
+                password_policy: None,
+            }),
+            ..State::default()
+        }
     }
 }
 
@@ -163,6 +195,8 @@ pub(crate) enum Touched {
     Policy(String),
     /// This account's usage counters of an AWS managed policy, by ARN.
     AwsPolicy(String),
+    /// A virtual MFA device, by lowercase serial number.
+    Mfa(String),
 }
 
 /// Where a backend makes writes durable. `commit` runs under the write lock after the state has
@@ -186,9 +220,38 @@ pub(crate) fn share_rng(rng: impl CryptoRng + Send + 'static) -> SharedRng {
     Arc::new(Mutex::new(Box::new(rng)))
 }
 
+/// What the stores of one directory share: the owner of every access key id and of every
+/// account alias (both unique across accounts).
+#[derive(Debug, Default)]
+pub(crate) struct Registry {
+    /// Access key id → account id.
+    pub(crate) keys: RwLock<HashMap<String, String>>,
+    /// Account alias → account id.
+    pub(crate) aliases: Mutex<HashMap<String, String>>,
+}
+
+impl Registry {
+    /// Records the keys and alias of `state`, the state of `account` as loaded.
+    pub(crate) fn register(&self, account: &str, state: &State) {
+        let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+        for id in state.key_ids() {
+            keys.insert(id, account.to_owned());
+        }
+        if let Some(alias) = state.account.as_ref().and_then(|a| a.alias.clone()) {
+            self.aliases.lock().unwrap_or_else(PoisonError::into_inner).insert(alias, account.to_owned());
+        }
+    }
+
+    /// The account that owns access key `id`.
+    pub(crate) fn key_account(&self, id: &str) -> Option<String> {
+        self.keys.read().unwrap_or_else(PoisonError::into_inner).get(id).cloned()
+    }
+}
+
 /// The in-memory [`Store`] of one account.
 pub struct MemoryStore {
     account: AccountId,
+    registry: Arc<Registry>,
     clock: Arc<dyn Clock>,
     rng: SharedRng,
     state: RwLock<State>,
@@ -209,24 +272,28 @@ impl MemoryStore {
     /// `rng`.
     pub fn new(account: AccountId, clock: Arc<dyn Clock>, rng: impl CryptoRng + Send + 'static) -> MemoryStore {
         let state = State::new_account(clock.now());
-        MemoryStore::assemble(account, clock, share_rng(rng), state, Snapshot::default(), None)
+        let registry = Arc::new(Registry::default());
+        MemoryStore::assemble(account, registry, clock, share_rng(rng), state, Snapshot::default(), None)
     }
 
     /// A store over `state`, making each write durable through `journal` when there is one.
     /// Refused when a stored policy document no longer parses.
     pub(crate) fn with_state(
         account: AccountId,
+        registry: Arc<Registry>,
         clock: Arc<dyn Clock>,
         rng: SharedRng,
         mut state: State,
         journal: Option<Box<dyn Journal>>,
     ) -> Result<MemoryStore, StoreError> {
         let snapshot = Snapshot::build(&mut state)?;
-        Ok(MemoryStore::assemble(account, clock, rng, state, snapshot, journal))
+        registry.register(account.as_str(), &state);
+        Ok(MemoryStore::assemble(account, registry, clock, rng, state, snapshot, journal))
     }
 
     fn assemble(
         account: AccountId,
+        registry: Arc<Registry>,
         clock: Arc<dyn Clock>,
         rng: SharedRng,
         state: State,
@@ -235,6 +302,7 @@ impl MemoryStore {
     ) -> MemoryStore {
         MemoryStore {
             account,
+            registry,
             clock,
             rng,
             state: RwLock::new(state),
@@ -523,6 +591,93 @@ fn no_such_version(arn: &str, version_id: &str) -> StoreError {
     )
 }
 
+/// The key of `owner` in MFA assignments: `""` for the root user, else the user's key.
+fn owner_key(owner: Owner<'_>) -> Result<String, StoreError> {
+    match owner {
+        Owner::Root => Ok(String::new()),
+        Owner::User(name) => Ok(UserName::parse(name)?.key()),
+    }
+}
+
+fn owner_touched(key: &str) -> Touched {
+    if key.is_empty() { Touched::Account } else { Touched::User(key.to_owned()) }
+}
+
+/// The owner named by an owner key, in results.
+fn owner_name(state: &State, key: &str) -> OwnerName {
+    match state.users.get(key) {
+        Some(rec) if !key.is_empty() => OwnerName::User(rec.user.name.to_string()),
+        _ => OwnerName::Root,
+    }
+}
+
+fn credentials<'s>(state: &'s State, key: &str, name: &str) -> Result<&'s Credentials, StoreError> {
+    if key.is_empty() {
+        return state.account.as_ref().map(|a| &a.root).ok_or_else(|| StoreError::no_such("account", name));
+    }
+    state.users.get(key).map(|u| &u.credentials).ok_or_else(|| StoreError::no_such("user", name))
+}
+
+fn credentials_mut<'s>(state: &'s mut State, key: &str, name: &str) -> Result<&'s mut Credentials, StoreError> {
+    if key.is_empty() {
+        return state.account.as_mut().map(|a| &mut a.root).ok_or_else(|| StoreError::no_such("account", name));
+    }
+    state.users.get_mut(key).map(|u| &mut u.credentials).ok_or_else(|| StoreError::no_such("user", name))
+}
+
+fn owner_label(owner: Owner<'_>) -> &str {
+    match owner {
+        Owner::Root => "root",
+        Owner::User(name) => name,
+    }
+}
+
+fn no_such_key(id: &str) -> StoreError {
+    StoreError::new(ErrorCode::NoSuchEntity, format!("The Access Key with id {id} cannot be found."))
+}
+
+fn no_such_mfa(serial: &str) -> StoreError {
+    StoreError::new(ErrorCode::NoSuchEntity, format!("MFA Device with serial number {serial} does not exist."))
+}
+
+fn no_login_profile(owner: Owner<'_>) -> StoreError {
+    StoreError::new(ErrorCode::NoSuchEntity, format!("Login Profile for User {} cannot be found.", owner_label(owner)))
+}
+
+impl MemoryStore {
+    fn virtual_device(state: &State, rec: &StoredMfa) -> Result<VirtualMfaDevice, StoreError> {
+        Ok(VirtualMfaDevice {
+            device: rec.device()?,
+            owner: rec.owner.as_deref().map(|k| owner_name(state, k)),
+            tags: rec.tags.clone(),
+        })
+    }
+
+    /// Checks that `serial` is the ARN of a virtual MFA device of this account and returns its
+    /// key.
+    fn mfa_key(&self, serial: &str) -> Result<String, StoreError> {
+        let prefix = format!("arn:aws:iam::{}:mfa/", self.account.as_str());
+        let rest = serial.strip_prefix(&prefix).ok_or_else(|| {
+            StoreError::invalid(format!("The serial number {serial} is not a virtual MFA device ARN of this account."))
+        })?;
+        let (path, name) = match rest.rfind('/') {
+            Some(i) => (rest.get(..=i).map(|p| format!("/{p}")), rest.get(i + 1..).unwrap_or_default()),
+            None => (None, rest),
+        };
+        parse_path(path.as_deref())?;
+        let valid =
+            (1..=226).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c));
+        if !valid {
+            return Err(StoreError::validation(
+                name,
+                "virtualMFADeviceName",
+                "Member must satisfy regular expression pattern: [\\w+=,.@-]+",
+            ));
+        }
+        Ok(serial.to_ascii_lowercase())
+    }
+}
+
 impl Store for MemoryStore {
     fn account_id(&self) -> &str {
         self.account.as_str()
@@ -550,7 +705,12 @@ impl Store for MemoryStore {
         };
         state.users.insert(
             user.name.key(),
-            UserRec { user: user.clone(), groups: BTreeSet::new(), policies: Policies::default() },
+            UserRec {
+                user: user.clone(),
+                groups: BTreeSet::new(),
+                policies: Policies::default(),
+                credentials: Credentials::default(),
+            },
         );
         self.commit(&mut state, &[Touched::User(user.name.key())])?;
         Ok(user)
@@ -579,6 +739,15 @@ impl Store for MemoryStore {
         }
         if !rec.policies.inline.is_empty() {
             return Err(StoreError::conflict("Cannot delete entity, must delete policies first."));
+        }
+        if rec.credentials.login_profile.is_some() {
+            return Err(StoreError::conflict("Cannot delete entity, must delete login profile first."));
+        }
+        if !rec.credentials.access_keys.is_empty() {
+            return Err(StoreError::conflict("Cannot delete entity, must delete access keys first."));
+        }
+        if !rec.credentials.mfa.is_empty() {
+            return Err(StoreError::conflict("Cannot delete entity, must delete MFA device first."));
         }
         let mut touched = vec![Touched::User(key.clone())];
         if let Some(rec) = state.users.remove(&key) {
@@ -1083,5 +1252,345 @@ impl Store for MemoryStore {
             return Err(StoreError::no_such(&format!("{} policy", rules(entity).kind), name));
         }
         self.commit(&mut state, &[entity_touched(entity)?])
+    }
+    fn account_alias(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.read()?.account.as_ref().and_then(|a| a.alias.clone()))
+    }
+
+    fn create_account_alias(&self, alias: &str) -> Result<(), StoreError> {
+        check_alias(alias)?;
+        let mut state = self.write()?;
+        let mut aliases = self.registry.aliases.lock().unwrap_or_else(PoisonError::into_inner);
+        match aliases.get(alias) {
+            Some(owner) if owner == self.account.as_str() => return Ok(()),
+            Some(_) => {
+                return Err(StoreError::new(
+                    ErrorCode::EntityAlreadyExists,
+                    format!("The account alias {alias} already exists."),
+                ));
+            }
+            None => {}
+        }
+        let account = state.account.as_mut().ok_or_else(|| StoreError::no_such("account", self.account.as_str()))?;
+        let old = account.alias.replace(alias.to_owned());
+        self.commit(&mut state, &[Touched::Account])?;
+        if let Some(old) = old {
+            aliases.remove(&old);
+        }
+        aliases.insert(alias.to_owned(), self.account.as_str().to_owned());
+        Ok(())
+    }
+
+    fn delete_account_alias(&self, alias: &str) -> Result<(), StoreError> {
+        let mut state = self.write()?;
+        let account = state.account.as_mut().ok_or_else(|| StoreError::no_such("account", self.account.as_str()))?;
+        if account.alias.as_deref() != Some(alias) {
+            return Err(StoreError::new(
+                ErrorCode::NoSuchEntity,
+                format!("The account alias {alias} cannot be found."),
+            ));
+        }
+        account.alias = None;
+        self.commit(&mut state, &[Touched::Account])?;
+        self.registry.aliases.lock().unwrap_or_else(PoisonError::into_inner).remove(alias);
+        Ok(())
+    }
+
+    fn password_policy(&self) -> Result<PasswordPolicy, StoreError> {
+        let state = self.read()?;
+        match state.account.as_ref().and_then(|a| a.password_policy.as_ref()) {
+            Some(policy) => policy.policy(),
+            None => Err(StoreError::new(
+                ErrorCode::NoSuchEntity,
+                format!("The Password Policy with domain name {} cannot be found.", self.account.as_str()),
+            )),
+        }
+    }
+
+    fn update_password_policy(&self, policy: PasswordPolicy) -> Result<(), StoreError> {
+        let mut state = self.write()?;
+        let account = state.account.as_mut().ok_or_else(|| StoreError::no_such("account", self.account.as_str()))?;
+        account.password_policy = Some(StoredPasswordPolicy::from_policy(&policy));
+        self.commit(&mut state, &[Touched::Account])
+    }
+
+    fn delete_password_policy(&self) -> Result<(), StoreError> {
+        let mut state = self.write()?;
+        let account = state.account.as_mut().ok_or_else(|| StoreError::no_such("account", self.account.as_str()))?;
+        if account.password_policy.take().is_none() {
+            return Err(StoreError::new(
+                ErrorCode::NoSuchEntity,
+                format!("The Password Policy with domain name {} cannot be found.", self.account.as_str()),
+            ));
+        }
+        self.commit(&mut state, &[Touched::Account])
+    }
+
+    fn create_access_key(&self, owner: Owner<'_>, record: AccessKeyRecord) -> Result<(), StoreError> {
+        let key = owner_key(owner)?;
+        let id = record.id.as_str().to_owned();
+        let mut state = self.write()?;
+        let creds = credentials_mut(&mut state, &key, owner_label(owner))?;
+        if creds.access_keys.len() >= MAX_ACCESS_KEYS {
+            return Err(StoreError::quota("AccessKeysPerUser", MAX_ACCESS_KEYS));
+        }
+        if self.registry.key_account(&id).is_some() {
+            return Err(StoreError::new(
+                ErrorCode::EntityAlreadyExists,
+                format!("The Access Key with id {id} already exists."),
+            ));
+        }
+        creds.access_keys.push(StoredKey::from_record(&record));
+        self.commit(&mut state, &[owner_touched(&key)])?;
+        self.registry.keys.write().unwrap_or_else(PoisonError::into_inner).insert(id, self.account.as_str().to_owned());
+        Ok(())
+    }
+
+    fn list_access_keys(&self, owner: Owner<'_>) -> Result<Vec<AccessKeyRecord>, StoreError> {
+        let key = owner_key(owner)?;
+        let state = self.read()?;
+        credentials(&state, &key, owner_label(owner))?.access_keys.iter().map(StoredKey::record).collect()
+    }
+
+    fn access_key(&self, id: &str) -> Result<AccessKey, StoreError> {
+        let state = self.read()?;
+        let root = state.account.iter().flat_map(|a| a.root.access_keys.iter().map(|k| (String::new(), k)));
+        let users = state.users.iter().flat_map(|(u, rec)| rec.credentials.access_keys.iter().map(|k| (u.clone(), k)));
+        let (owner, stored) = root.chain(users).find(|(_, k)| k.id == id).ok_or_else(|| no_such_key(id))?;
+        Ok(AccessKey {
+            account_id: self.account.as_str().to_owned(),
+            owner: owner_name(&state, &owner),
+            record: stored.record()?,
+        })
+    }
+
+    fn update_access_key(&self, owner: Owner<'_>, id: &str, status: AccessKeyStatus) -> Result<(), StoreError> {
+        let key = owner_key(owner)?;
+        let mut state = self.write()?;
+        let creds = credentials_mut(&mut state, &key, owner_label(owner))?;
+        let stored = creds.access_keys.iter_mut().find(|k| k.id == id).ok_or_else(|| no_such_key(id))?;
+        stored.status = status.as_str().to_owned();
+        self.commit(&mut state, &[owner_touched(&key)])
+    }
+
+    fn delete_access_key(&self, owner: Owner<'_>, id: &str) -> Result<(), StoreError> {
+        let key = owner_key(owner)?;
+        let mut state = self.write()?;
+        let creds = credentials_mut(&mut state, &key, owner_label(owner))?;
+        let before = creds.access_keys.len();
+        creds.access_keys.retain(|k| k.id != id);
+        if creds.access_keys.len() == before {
+            return Err(no_such_key(id));
+        }
+        self.commit(&mut state, &[owner_touched(&key)])?;
+        self.registry.keys.write().unwrap_or_else(PoisonError::into_inner).remove(id);
+        Ok(())
+    }
+
+    fn record_access_key_use(&self, id: &str, used: AccessKeyLastUsed) -> Result<(), StoreError> {
+        let mut state = self.write()?;
+        let owner = {
+            let root = state.account.iter().flat_map(|a| a.root.access_keys.iter().map(|k| (String::new(), k)));
+            let users =
+                state.users.iter().flat_map(|(u, rec)| rec.credentials.access_keys.iter().map(|k| (u.clone(), k)));
+            root.chain(users).find(|(_, k)| k.id == id).map(|(o, _)| o).ok_or_else(|| no_such_key(id))?
+        };
+        let creds = credentials_mut(&mut state, &owner, id)?;
+        if let Some(stored) = creds.access_keys.iter_mut().find(|k| k.id == id) {
+            let mut record = stored.record()?;
+            record.last_used = used;
+            *stored = StoredKey::from_record(&record);
+        }
+        self.commit(&mut state, &[owner_touched(&owner)])
+    }
+
+    fn create_login_profile(
+        &self,
+        owner: Owner<'_>,
+        hash: &PasswordHash,
+        password_reset_required: bool,
+    ) -> Result<LoginProfile, StoreError> {
+        let key = owner_key(owner)?;
+        let now = self.clock.now();
+        let mut state = self.write()?;
+        let creds = credentials_mut(&mut state, &key, owner_label(owner))?;
+        if creds.login_profile.is_some() {
+            return Err(StoreError::new(
+                ErrorCode::EntityAlreadyExists,
+                format!("Login Profile for user {} already exists.", owner_label(owner)),
+            ));
+        }
+        let stored = StoredLoginProfile::new(hash, password_reset_required, now);
+        creds.login_profile = Some(stored.clone());
+        self.commit(&mut state, &[owner_touched(&key)])?;
+        stored.profile(owner_name(&state, &key))
+    }
+
+    fn login_profile(&self, owner: Owner<'_>) -> Result<LoginProfile, StoreError> {
+        let key = owner_key(owner)?;
+        let state = self.read()?;
+        let creds = credentials(&state, &key, owner_label(owner))?;
+        creds.login_profile.as_ref().ok_or_else(|| no_login_profile(owner))?.profile(owner_name(&state, &key))
+    }
+
+    fn update_login_profile(
+        &self,
+        owner: Owner<'_>,
+        hash: Option<&PasswordHash>,
+        password_reset_required: Option<bool>,
+    ) -> Result<(), StoreError> {
+        let key = owner_key(owner)?;
+        let now = self.clock.now();
+        let mut state = self.write()?;
+        let creds = credentials_mut(&mut state, &key, owner_label(owner))?;
+        let profile = creds.login_profile.as_mut().ok_or_else(|| no_login_profile(owner))?;
+        if let Some(hash) = hash {
+            profile.set_password(hash, now);
+        }
+        if let Some(reset) = password_reset_required {
+            profile.reset_required = reset;
+        }
+        self.commit(&mut state, &[owner_touched(&key)])
+    }
+
+    fn record_password_use(&self, owner: Owner<'_>, at: castellan_credentials::UnixTime) -> Result<(), StoreError> {
+        let key = owner_key(owner)?;
+        let mut state = self.write()?;
+        let creds = credentials_mut(&mut state, &key, owner_label(owner))?;
+        creds.login_profile.as_mut().ok_or_else(|| no_login_profile(owner))?.mark_used(at);
+        self.commit(&mut state, &[owner_touched(&key)])
+    }
+
+    fn delete_login_profile(&self, owner: Owner<'_>) -> Result<(), StoreError> {
+        let key = owner_key(owner)?;
+        let mut state = self.write()?;
+        let creds = credentials_mut(&mut state, &key, owner_label(owner))?;
+        if creds.login_profile.take().is_none() {
+            return Err(no_login_profile(owner));
+        }
+        self.commit(&mut state, &[owner_touched(&key)])
+    }
+
+    fn create_virtual_mfa_device(
+        &self,
+        device: castellan_credentials::MfaDevice,
+        tags: Vec<Tag>,
+    ) -> Result<VirtualMfaDevice, StoreError> {
+        let key = self.mfa_key(&device.serial_number)?;
+        let tags = merge_tags(&[], tags)?;
+        if device.is_enabled() {
+            return Err(StoreError::invalid("A new virtual MFA device cannot be enabled already."));
+        }
+        let stored = StoredMfa::from_device(&device, None, tags)?;
+        let mut state = self.write()?;
+        if state.mfa.contains_key(&key) {
+            return Err(StoreError::new(
+                ErrorCode::EntityAlreadyExists,
+                "MFADevice entity at the same path and name already exists.",
+            ));
+        }
+        state.mfa.insert(key.clone(), stored);
+        self.commit(&mut state, &[Touched::Mfa(key.clone())])?;
+        let rec = state.mfa.get(&key).ok_or_else(|| no_such_mfa(&device.serial_number))?;
+        MemoryStore::virtual_device(&state, rec)
+    }
+
+    fn mfa_device(&self, serial_number: &str) -> Result<VirtualMfaDevice, StoreError> {
+        let state = self.read()?;
+        let rec = state.mfa.get(&serial_number.to_ascii_lowercase()).ok_or_else(|| no_such_mfa(serial_number))?;
+        MemoryStore::virtual_device(&state, rec)
+    }
+
+    fn enable_mfa_device(&self, owner: Owner<'_>, device: castellan_credentials::MfaDevice) -> Result<(), StoreError> {
+        let key = owner_key(owner)?;
+        let serial_key = device.serial_number.to_ascii_lowercase();
+        if !device.is_enabled() {
+            return Err(StoreError::invalid("The MFA device must be enabled with two authentication codes first."));
+        }
+        let mut state = self.write()?;
+        let rec = state.mfa.get(&serial_key).ok_or_else(|| no_such_mfa(&device.serial_number))?;
+        if rec.owner.is_some() {
+            return Err(StoreError::new(ErrorCode::EntityAlreadyExists, "MFA Device is already in use."));
+        }
+        let tags = rec.tags.clone();
+        let creds = credentials_mut(&mut state, &key, owner_label(owner))?;
+        if creds.mfa.len() >= MAX_MFA_DEVICES {
+            return Err(StoreError::quota("MFADevicesPerUser", MAX_MFA_DEVICES));
+        }
+        creds.mfa.push(serial_key.clone());
+        let stored = StoredMfa::from_device(&device, Some(key.clone()), tags)?;
+        state.mfa.insert(serial_key.clone(), stored);
+        self.commit(&mut state, &[owner_touched(&key), Touched::Mfa(serial_key)])
+    }
+
+    fn save_mfa_device(&self, device: castellan_credentials::MfaDevice) -> Result<(), StoreError> {
+        let serial_key = device.serial_number.to_ascii_lowercase();
+        let mut state = self.write()?;
+        let rec = state.mfa.get(&serial_key).ok_or_else(|| no_such_mfa(&device.serial_number))?;
+        if rec.owner.is_some() != device.is_enabled() {
+            return Err(StoreError::invalid(
+                "Enabling or deactivating an MFA device goes through EnableMFADevice or DeactivateMFADevice.",
+            ));
+        }
+        let stored = StoredMfa::from_device(&device, rec.owner.clone(), rec.tags.clone())?;
+        state.mfa.insert(serial_key.clone(), stored);
+        self.commit(&mut state, &[Touched::Mfa(serial_key)])
+    }
+
+    fn deactivate_mfa_device(&self, owner: Owner<'_>, serial_number: &str) -> Result<(), StoreError> {
+        let key = owner_key(owner)?;
+        let serial_key = serial_number.to_ascii_lowercase();
+        let mut state = self.write()?;
+        credentials(&state, &key, owner_label(owner))?;
+        let rec = state.mfa.get(&serial_key).ok_or_else(|| no_such_mfa(serial_number))?;
+        if rec.owner.as_deref() != Some(key.as_str()) {
+            return Err(StoreError::new(
+                ErrorCode::NoSuchEntity,
+                format!("MFA Device with serial number {serial_number} is not enabled for {}.", owner_label(owner)),
+            ));
+        }
+        let mut device = rec.device()?;
+        device.deactivate();
+        let stored = StoredMfa::from_device(&device, None, rec.tags.clone())?;
+        state.mfa.insert(serial_key.clone(), stored);
+        credentials_mut(&mut state, &key, owner_label(owner))?.mfa.retain(|s| *s != serial_key);
+        self.commit(&mut state, &[owner_touched(&key), Touched::Mfa(serial_key)])
+    }
+
+    fn delete_virtual_mfa_device(&self, serial_number: &str) -> Result<(), StoreError> {
+        let serial_key = serial_number.to_ascii_lowercase();
+        let mut state = self.write()?;
+        let rec = state.mfa.get(&serial_key).ok_or_else(|| no_such_mfa(serial_number))?;
+        if rec.owner.is_some() {
+            return Err(StoreError::conflict("MFA VirtualDevice in use. Must deactivate first."));
+        }
+        state.mfa.remove(&serial_key);
+        self.commit(&mut state, &[Touched::Mfa(serial_key)])
+    }
+
+    fn list_mfa_devices(&self, owner: Owner<'_>) -> Result<Vec<VirtualMfaDevice>, StoreError> {
+        let key = owner_key(owner)?;
+        let state = self.read()?;
+        let creds = credentials(&state, &key, owner_label(owner))?;
+        creds
+            .mfa
+            .iter()
+            .filter_map(|serial| state.mfa.get(serial))
+            .map(|rec| MemoryStore::virtual_device(&state, rec))
+            .collect()
+    }
+
+    fn list_virtual_mfa_devices(&self, status: AssignmentStatus) -> Result<Vec<VirtualMfaDevice>, StoreError> {
+        let state = self.read()?;
+        state
+            .mfa
+            .values()
+            .filter(|rec| match status {
+                AssignmentStatus::Any => true,
+                AssignmentStatus::Assigned => rec.owner.is_some(),
+                AssignmentStatus::Unassigned => rec.owner.is_none(),
+            })
+            .map(|rec| MemoryStore::virtual_device(&state, rec))
+            .collect()
     }
 }

@@ -238,7 +238,7 @@ impl Snapshot {
                 Touched::Role(k) => drop(roles.insert(k.clone())),
                 Touched::Group(k) => drop(groups.insert(k.clone())),
                 // AWS managed policies never change; only their counters did.
-                Touched::AwsPolicy(_) | Touched::Account => {}
+                Touched::AwsPolicy(_) | Touched::Account | Touched::Mfa(_) => {}
                 Touched::Policy(k) => {
                     let current = state.policies.get(k).and_then(|rec| rec.default_document());
                     let unchanged = match (next.managed.get(k), &current) {

@@ -1,12 +1,15 @@
 //! The storage trait and the records it returns. Backends differ only in where the state lives;
 //! the rules are the same, and one test suite runs against each.
 
-use castellan_credentials::UnixTime;
+use castellan_credentials::access_key::{AccessKeyLastUsed, AccessKeyRecord, AccessKeyStatus};
+use castellan_credentials::password::{PasswordHash, PasswordPolicy};
+use castellan_credentials::{MfaDevice, UnixTime};
 
 use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
 
+use crate::credentials::{AccessKey, AssignmentStatus, LoginProfile, Owner, VirtualMfaDevice};
 use crate::error::StoreError;
 use crate::names::{GroupName, IamPath, PolicyName, RoleName, Tag, UserName};
 use crate::snapshot::Snapshot;
@@ -325,6 +328,77 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn list_inline_policies(&self, entity: Entity<'_>) -> Result<Vec<String>, StoreError>;
     /// `Delete{User,Group,Role}Policy`.
     fn delete_inline_policy(&self, entity: Entity<'_>, name: &str) -> Result<(), StoreError>;
+
+    /// `ListAccountAliases`: the account's alias, if it has one.
+    fn account_alias(&self) -> Result<Option<String>, StoreError>;
+    /// `CreateAccountAlias`: sets the alias (an account has at most one, so a new alias
+    /// replaces the old); aliases are unique across the accounts of a directory.
+    fn create_account_alias(&self, alias: &str) -> Result<(), StoreError>;
+    /// `DeleteAccountAlias`.
+    fn delete_account_alias(&self, alias: &str) -> Result<(), StoreError>;
+
+    /// `GetAccountPasswordPolicy`: `NoSuchEntity` while no custom policy is set.
+    fn password_policy(&self) -> Result<PasswordPolicy, StoreError>;
+    /// `UpdateAccountPasswordPolicy` (the policy replaces the previous one whole).
+    fn update_password_policy(&self, policy: PasswordPolicy) -> Result<(), StoreError>;
+    /// `DeleteAccountPasswordPolicy`.
+    fn delete_password_policy(&self) -> Result<(), StoreError>;
+
+    /// `CreateAccessKey`: stores a key made by `castellan-credentials` (at most 2 per owner).
+    fn create_access_key(&self, owner: Owner<'_>, record: AccessKeyRecord) -> Result<(), StoreError>;
+    /// `ListAccessKeys`, in creation order.
+    fn list_access_keys(&self, owner: Owner<'_>) -> Result<Vec<AccessKeyRecord>, StoreError>;
+    /// The access key `id` of this account with its owner.
+    fn access_key(&self, id: &str) -> Result<AccessKey, StoreError>;
+    /// `UpdateAccessKey`: sets the status.
+    fn update_access_key(&self, owner: Owner<'_>, id: &str, status: AccessKeyStatus) -> Result<(), StoreError>;
+    /// `DeleteAccessKey`.
+    fn delete_access_key(&self, owner: Owner<'_>, id: &str) -> Result<(), StoreError>;
+    /// Records a use of key `id` (what `GetAccessKeyLastUsed` reports).
+    fn record_access_key_use(&self, id: &str, used: AccessKeyLastUsed) -> Result<(), StoreError>;
+
+    /// `CreateLoginProfile`: the hash of a password already checked against the policy.
+    fn create_login_profile(
+        &self,
+        owner: Owner<'_>,
+        hash: &PasswordHash,
+        password_reset_required: bool,
+    ) -> Result<LoginProfile, StoreError>;
+    /// `GetLoginProfile`.
+    fn login_profile(&self, owner: Owner<'_>) -> Result<LoginProfile, StoreError>;
+    /// `UpdateLoginProfile` / `ChangePassword`: a new password hash (the old one goes into the
+    /// history) and/or the reset flag.
+    fn update_login_profile(
+        &self,
+        owner: Owner<'_>,
+        hash: Option<&PasswordHash>,
+        password_reset_required: Option<bool>,
+    ) -> Result<(), StoreError>;
+    /// Records a sign-in with the password (`PasswordLastUsed`).
+    fn record_password_use(&self, owner: Owner<'_>, at: UnixTime) -> Result<(), StoreError>;
+    /// `DeleteLoginProfile`.
+    fn delete_login_profile(&self, owner: Owner<'_>) -> Result<(), StoreError>;
+
+    /// `CreateVirtualMFADevice`: stores a device made by `castellan-credentials`, whose serial
+    /// number is its ARN in this account (`arn:aws:iam::ACCOUNT:mfa/PATH/NAME`) and whose seed
+    /// is sealed.
+    fn create_virtual_mfa_device(&self, device: MfaDevice, tags: Vec<Tag>) -> Result<VirtualMfaDevice, StoreError>;
+    /// The device with this serial number.
+    fn mfa_device(&self, serial_number: &str) -> Result<VirtualMfaDevice, StoreError>;
+    /// `EnableMFADevice`: stores `device` (already enabled by `MfaDevice::enable`) as the owner's;
+    /// refused when the device is enabled for anyone, or the owner has 8 devices.
+    fn enable_mfa_device(&self, owner: Owner<'_>, device: MfaDevice) -> Result<(), StoreError>;
+    /// Stores a device's state after a code check (`ResyncMFADevice`, authentication), keeping
+    /// its assignment.
+    fn save_mfa_device(&self, device: MfaDevice) -> Result<(), StoreError>;
+    /// `DeactivateMFADevice`: the device leaves its owner and is unassigned.
+    fn deactivate_mfa_device(&self, owner: Owner<'_>, serial_number: &str) -> Result<(), StoreError>;
+    /// `DeleteVirtualMFADevice`: refused while the device is enabled.
+    fn delete_virtual_mfa_device(&self, serial_number: &str) -> Result<(), StoreError>;
+    /// `ListMFADevices`: the owner's devices, in the order they were enabled.
+    fn list_mfa_devices(&self, owner: Owner<'_>) -> Result<Vec<VirtualMfaDevice>, StoreError>;
+    /// `ListVirtualMFADevices`, by serial number.
+    fn list_virtual_mfa_devices(&self, status: AssignmentStatus) -> Result<Vec<VirtualMfaDevice>, StoreError>;
 }
 
 /// `UnixTime` as `[seconds, nanos]` in the durable backend's records.

@@ -37,8 +37,8 @@ use crate::memory::{Journal, MemoryStore, State, Touched};
 use crate::names::Tag;
 use crate::snapshot::Snapshot;
 use crate::store::{
-    AttachedPolicy, Entity, Group, InlinePolicy, ManagedPolicy, NewPolicy, NewRole, NewUser, Page, PageRequest,
-    PolicyScope, PolicyVersion, Role, Store, User,
+    AttachedPolicy, Entity, Group, InlinePolicy, InstanceProfile, ManagedPolicy, NewPolicy, NewRole, NewUser, Page,
+    PageRequest, PolicyScope, PolicyVersion, Role, Store, User,
 };
 
 /// The schema version this Castellan writes; it opens data directories of this version or older
@@ -232,6 +232,7 @@ fn load(conn: &Connection) -> Result<BTreeMap<String, State>, StoreError> {
             "policy" => drop(state.policies.insert(key.clone(), decode(a, k, &key, b)?)),
             "aws-policy" => drop(state.aws_usage.insert(key.clone(), decode(a, k, &key, b)?)),
             "mfa" => drop(state.mfa.insert(key.clone(), decode(a, k, &key, b)?)),
+            "instance-profile" => drop(state.instance_profiles.insert(key.clone(), decode(a, k, &key, b)?)),
             other => return Err(failure("unknown record kind", other)),
         }
     }
@@ -262,6 +263,9 @@ impl Journal for SqliteJournal {
                 Touched::Policy(k) => ("policy", k.as_str(), encode(state.policies.get(k))?),
                 Touched::AwsPolicy(k) => ("aws-policy", k.as_str(), encode(state.aws_usage.get(k))?),
                 Touched::Mfa(k) => ("mfa", k.as_str(), encode(state.mfa.get(k))?),
+                Touched::InstanceProfile(k) => {
+                    ("instance-profile", k.as_str(), encode(state.instance_profiles.get(k))?)
+                }
             };
             match body {
                 Some(body) => tx.execute(
@@ -369,6 +373,18 @@ delegate! {
     fn inline_policy(&self, entity: Entity<'_>, name: &str) -> Result<InlinePolicy, StoreError>;
     fn list_inline_policies(&self, entity: Entity<'_>) -> Result<Vec<String>, StoreError>;
     fn delete_inline_policy(&self, entity: Entity<'_>, name: &str) -> Result<(), StoreError>;
+    fn update_user(&self, name: &str, new_name: Option<&str>, new_path: Option<&str>) -> Result<User, StoreError>;
+    fn update_group(&self, name: &str, new_name: Option<&str>, new_path: Option<&str>) -> Result<Group, StoreError>;
+    fn update_role(&self, name: &str, description: Option<&str>, max_session_duration: Option<u32>) -> Result<(), StoreError>;
+    fn put_permissions_boundary(&self, entity: Entity<'_>, arn: &str) -> Result<(), StoreError>;
+    fn delete_permissions_boundary(&self, entity: Entity<'_>) -> Result<(), StoreError>;
+    fn create_instance_profile(&self, name: &str, path: Option<&str>, tags: Vec<Tag>) -> Result<InstanceProfile, StoreError>;
+    fn instance_profile(&self, name: &str) -> Result<(InstanceProfile, Vec<Role>), StoreError>;
+    fn list_instance_profiles(&self, path_prefix: Option<&str>, page: &PageRequest) -> Result<Page<InstanceProfile>, StoreError>;
+    fn delete_instance_profile(&self, name: &str) -> Result<(), StoreError>;
+    fn add_role_to_instance_profile(&self, profile: &str, role: &str) -> Result<(), StoreError>;
+    fn remove_role_from_instance_profile(&self, profile: &str, role: &str) -> Result<(), StoreError>;
+    fn list_instance_profiles_for_role(&self, role: &str) -> Result<Vec<InstanceProfile>, StoreError>;
     fn account_alias(&self) -> Result<Option<String>, StoreError>;
     fn create_account_alias(&self, alias: &str) -> Result<(), StoreError>;
     fn delete_account_alias(&self, alias: &str) -> Result<(), StoreError>;

@@ -47,12 +47,13 @@ pub use directory::Directory;
 pub use durable::{DATA_FILE, DurableStore, LOCK_FILE, SCHEMA_VERSION};
 pub use error::{ErrorCode, StoreError};
 pub use memory::{
-    MAX_ATTACHED_POLICIES, MAX_GROUP_INLINE_SIZE, MAX_GROUPS_PER_USER, MAX_MANAGED_POLICY_SIZE, MAX_POLICY_VERSIONS,
-    MAX_ROLE_INLINE_SIZE, MAX_USER_INLINE_SIZE, MemoryStore,
+    MAX_ATTACHED_POLICIES, MAX_GROUP_INLINE_SIZE, MAX_GROUPS, MAX_GROUPS_PER_USER, MAX_INSTANCE_PROFILES,
+    MAX_MANAGED_POLICY_SIZE, MAX_POLICIES, MAX_POLICY_VERSIONS, MAX_ROLE_INLINE_SIZE, MAX_ROLES, MAX_USER_INLINE_SIZE,
+    MAX_USERS, MemoryStore,
 };
 pub use names::{GroupName, IamPath, PolicyName, RoleName, Tag, UserName};
 pub use snapshot::{GroupPolicies, NamedPolicy, PrincipalPolicies, Snapshot};
 pub use store::{
-    AttachedPolicy, Entity, Group, InlinePolicy, ManagedPolicy, NewPolicy, NewRole, NewUser, Page, PageRequest,
-    PolicyScope, PolicyVersion, Role, Store, User,
+    AttachedPolicy, Entity, Group, InlinePolicy, InstanceProfile, ManagedPolicy, NewPolicy, NewRole, NewUser, Page,
+    PageRequest, PolicyScope, PolicyVersion, Role, Store, User,
 };

@@ -34,8 +34,8 @@ use crate::error::{ErrorCode, StoreError};
 use crate::names::{GroupName, IamPath, PolicyName, RoleName, Tag, UserName, check_path_prefix};
 use crate::snapshot::{Parsed, Snapshot};
 use crate::store::{
-    AttachedPolicy, Entity, Group, InlinePolicy, ManagedPolicy, NewPolicy, NewRole, NewUser, Page, PageRequest,
-    PolicyScope, PolicyVersion, Role, Store, User,
+    AttachedPolicy, Entity, Group, InlinePolicy, InstanceProfile, ManagedPolicy, NewPolicy, NewRole, NewUser, Page,
+    PageRequest, PolicyScope, PolicyVersion, Role, Store, User,
 };
 use crate::trust;
 
@@ -53,6 +53,16 @@ pub const MAX_USER_INLINE_SIZE: usize = 2_048;
 pub const MAX_GROUP_INLINE_SIZE: usize = 5_120;
 /// Aggregate inline policy size per role.
 pub const MAX_ROLE_INLINE_SIZE: usize = 10_240;
+/// Users per account.
+pub const MAX_USERS: usize = 5_000;
+/// Groups per account.
+pub const MAX_GROUPS: usize = 300;
+/// Roles per account.
+pub const MAX_ROLES: usize = 1_000;
+/// Customer managed policies per account.
+pub const MAX_POLICIES: usize = 1_500;
+/// Instance profiles per account.
+pub const MAX_INSTANCE_PROFILES: usize = 1_000;
 
 const DEFAULT_MAX_ITEMS: u32 = 100;
 
@@ -79,6 +89,16 @@ pub(crate) struct UserRec {
     /// Access keys, login profile and MFA devices.
     #[serde(default)]
     pub(crate) credentials: Credentials,
+    /// The key of the permissions boundary policy.
+    #[serde(default)]
+    pub(crate) boundary: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct InstanceProfileRec {
+    pub(crate) profile: InstanceProfile,
+    /// The key of its role.
+    pub(crate) role: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -144,6 +164,8 @@ pub(crate) struct State {
     pub(crate) aws_usage: BTreeMap<String, AwsUsage>,
     /// Virtual MFA devices by lowercase serial number.
     pub(crate) mfa: BTreeMap<String, StoredMfa>,
+    /// Instance profiles by lowercase name.
+    pub(crate) instance_profiles: BTreeMap<String, InstanceProfileRec>,
     /// Committed writes since the store was opened (the snapshots' generation).
     pub(crate) generation: u64,
     /// Parsed inline and trust policies, reused by the next snapshot.
@@ -197,6 +219,8 @@ pub(crate) enum Touched {
     AwsPolicy(String),
     /// A virtual MFA device, by lowercase serial number.
     Mfa(String),
+    /// An instance profile, by lowercase name.
+    InstanceProfile(String),
 }
 
 /// Where a backend makes writes durable. `commit` runs under the write lock after the state has
@@ -678,6 +702,36 @@ impl MemoryStore {
     }
 }
 
+/// Checks `MaxSessionDuration`: 3,600–43,200 seconds.
+fn check_max_session_duration(seconds: u32) -> Result<(), StoreError> {
+    if (3600..=43200).contains(&seconds) {
+        return Ok(());
+    }
+    let (bound, constraint) =
+        if seconds < 3600 { (3600, "greater than or equal to") } else { (43200, "less than or equal to") };
+    Err(StoreError::validation(&seconds.to_string(), "maxSessionDuration", &format!("have value {constraint} {bound}")))
+}
+
+/// A name error reported under another parameter's name.
+fn rename_field(error: StoreError, from: &str, to: &str) -> StoreError {
+    StoreError::new(error.code(), error.message().replace(from, to))
+}
+
+/// After a user or role is renamed, the trust policies that named its old ARN name the new one
+/// (IAM keeps principals by unique id, so they follow the entity).
+fn rename_in_trust_policies(state: &mut State, old_arn: &str, new_arn: &str) -> Vec<Touched> {
+    let mut touched = Vec::new();
+    for (key, rec) in &mut state.roles {
+        if let Some(id) = rec.trust_ids.remove(old_arn) {
+            let doc = &mut rec.role.assume_role_policy_document;
+            *doc = doc.replace(&format!("\"{old_arn}\""), &format!("\"{new_arn}\""));
+            rec.trust_ids.insert(new_arn.to_owned(), id);
+            touched.push(Touched::Role(key.clone()));
+        }
+    }
+    touched
+}
+
 impl Store for MemoryStore {
     fn account_id(&self) -> &str {
         self.account.as_str()
@@ -695,6 +749,13 @@ impl Store for MemoryStore {
         if state.users.contains_key(&name.key()) {
             return Err(StoreError::already_exists("User", name.as_str()));
         }
+        if state.users.len() >= MAX_USERS {
+            return Err(StoreError::quota("UsersPerAccount", MAX_USERS));
+        }
+        let boundary = match &new.permissions_boundary {
+            Some(arn) => Some(self.policy_key(&state, arn)?),
+            None => None,
+        };
         let user = User {
             arn: self.arn("user", &path, name.as_str()),
             user_id: self.new_id(UniqueIdKind::User),
@@ -702,7 +763,10 @@ impl Store for MemoryStore {
             name,
             path,
             tags,
+            permissions_boundary: new.permissions_boundary,
         };
+        let mut touched = vec![Touched::User(user.name.key())];
+        touched.extend(boundary.as_deref().map(|k| count_use(&mut state, k, 0, 1)));
         state.users.insert(
             user.name.key(),
             UserRec {
@@ -710,9 +774,10 @@ impl Store for MemoryStore {
                 groups: BTreeSet::new(),
                 policies: Policies::default(),
                 credentials: Credentials::default(),
+                boundary,
             },
         );
-        self.commit(&mut state, &[Touched::User(user.name.key())])?;
+        self.commit(&mut state, &touched)?;
         Ok(user)
     }
 
@@ -752,6 +817,7 @@ impl Store for MemoryStore {
         let mut touched = vec![Touched::User(key.clone())];
         if let Some(rec) = state.users.remove(&key) {
             touched.extend(trusting_roles(&state, &rec.user.user_id));
+            touched.extend(rec.boundary.as_deref().map(|k| count_use(&mut state, k, 0, -1)));
         }
         self.commit(&mut state, &touched)
     }
@@ -778,6 +844,9 @@ impl Store for MemoryStore {
         let mut state = self.write()?;
         if state.groups.contains_key(&name.key()) {
             return Err(StoreError::already_exists("Group", name.as_str()));
+        }
+        if state.groups.len() >= MAX_GROUPS {
+            return Err(StoreError::quota("GroupsPerAccount", MAX_GROUPS));
         }
         let group = Group {
             arn: self.arn("group", &path, name.as_str()),
@@ -875,23 +944,15 @@ impl Store for MemoryStore {
         let path = parse_path(new.path.as_deref())?;
         check_description(new.description.as_deref())?;
         let max_session_duration = new.max_session_duration.unwrap_or(3600);
-        if !(3600..=43200).contains(&max_session_duration) {
-            let (bound, constraint) = if max_session_duration < 3600 {
-                (3600, "greater than or equal to")
-            } else {
-                (43200, "less than or equal to")
-            };
-            return Err(StoreError::validation(
-                &max_session_duration.to_string(),
-                "maxSessionDuration",
-                &format!("have value {constraint} {bound}"),
-            ));
-        }
+        check_max_session_duration(max_session_duration)?;
         check_document(&new.assume_role_policy_document, PolicyKind::Trust)?;
         let tags = merge_tags(&[], new.tags)?;
         let mut state = self.write()?;
         if state.roles.contains_key(&name.key()) {
             return Err(StoreError::already_exists("Role", name.as_str()));
+        }
+        if state.roles.len() >= MAX_ROLES {
+            return Err(StoreError::quota("RolesPerAccount", MAX_ROLES));
         }
         let trust_ids = trust::resolve(&state, self.account_id(), &new.assume_role_policy_document)?;
         let boundary = match &new.permissions_boundary {
@@ -963,6 +1024,9 @@ impl Store for MemoryStore {
         if !rec.policies.inline.is_empty() {
             return Err(StoreError::conflict("Cannot delete entity, must delete policies first."));
         }
+        if state.instance_profiles.values().any(|p| p.role.as_deref() == Some(key.as_str())) {
+            return Err(StoreError::conflict("Cannot delete entity, must remove roles from instance profile first."));
+        }
         let removed = state.roles.remove(&key);
         let mut touched = vec![Touched::Role(key)];
         if let Some(rec) = &removed {
@@ -1000,6 +1064,9 @@ impl Store for MemoryStore {
                 ErrorCode::EntityAlreadyExists,
                 format!("A policy called {name} already exists. Duplicate names are not allowed."),
             ));
+        }
+        if state.policies.len() >= MAX_POLICIES {
+            return Err(StoreError::quota("PoliciesPerAccount", MAX_POLICIES));
         }
         let now = self.clock.now();
         let policy = ManagedPolicy {
@@ -1253,6 +1320,253 @@ impl Store for MemoryStore {
         }
         self.commit(&mut state, &[entity_touched(entity)?])
     }
+    fn update_user(&self, name: &str, new_name: Option<&str>, new_path: Option<&str>) -> Result<User, StoreError> {
+        let key = UserName::parse(name)?.key();
+        let new_name = new_name.map(UserName::parse).transpose()?;
+        let new_path = new_path.map(|p| parse_path(Some(p))).transpose()?;
+        let mut state = self.write()?;
+        let rec = state.users.get(&key).ok_or_else(|| StoreError::no_such("user", name))?;
+        let name = new_name.unwrap_or_else(|| rec.user.name.clone());
+        let path = new_path.unwrap_or_else(|| rec.user.path.clone());
+        let new_key = name.key();
+        if new_key != key && state.users.contains_key(&new_key) {
+            return Err(StoreError::already_exists("User", name.as_str()));
+        }
+        let old_arn = rec.user.arn.clone();
+        let new_arn = self.arn("user", &path, name.as_str());
+        let mut rec = state.users.remove(&key).ok_or_else(|| StoreError::no_such("user", name.as_str()))?;
+        rec.user.name = name;
+        rec.user.path = path;
+        rec.user.arn = new_arn.clone();
+        let user = rec.user.clone();
+        let mut touched = vec![Touched::User(key.clone()), Touched::User(new_key.clone())];
+        for g in &rec.groups {
+            if let Some(group) = state.groups.get_mut(g) {
+                group.members.remove(&key);
+                group.members.insert(new_key.clone());
+                touched.push(Touched::Group(g.clone()));
+            }
+        }
+        for serial in &rec.credentials.mfa {
+            if let Some(device) = state.mfa.get_mut(serial) {
+                device.owner = Some(new_key.clone());
+                touched.push(Touched::Mfa(serial.clone()));
+            }
+        }
+        state.users.insert(new_key, rec);
+        touched.extend(rename_in_trust_policies(&mut state, &old_arn, &new_arn));
+        self.commit(&mut state, &touched)?;
+        Ok(user)
+    }
+
+    fn update_group(&self, name: &str, new_name: Option<&str>, new_path: Option<&str>) -> Result<Group, StoreError> {
+        let key = GroupName::parse(name)?.key();
+        let new_name = new_name.map(GroupName::parse).transpose()?;
+        let new_path = new_path.map(|p| parse_path(Some(p))).transpose()?;
+        let mut state = self.write()?;
+        let rec = state.groups.get(&key).ok_or_else(|| StoreError::no_such("group", name))?;
+        let name = new_name.unwrap_or_else(|| rec.group.name.clone());
+        let path = new_path.unwrap_or_else(|| rec.group.path.clone());
+        let new_key = name.key();
+        if new_key != key && state.groups.contains_key(&new_key) {
+            return Err(StoreError::already_exists("Group", name.as_str()));
+        }
+        let new_arn = self.arn("group", &path, name.as_str());
+        let mut rec = state.groups.remove(&key).ok_or_else(|| StoreError::no_such("group", name.as_str()))?;
+        rec.group.name = name;
+        rec.group.path = path;
+        rec.group.arn = new_arn;
+        let group = rec.group.clone();
+        let mut touched = vec![Touched::Group(key.clone()), Touched::Group(new_key.clone())];
+        for u in &rec.members {
+            if let Some(user) = state.users.get_mut(u) {
+                user.groups.remove(&key);
+                user.groups.insert(new_key.clone());
+                touched.push(Touched::User(u.clone()));
+            }
+        }
+        state.groups.insert(new_key, rec);
+        self.commit(&mut state, &touched)?;
+        Ok(group)
+    }
+
+    fn update_role(
+        &self,
+        name: &str,
+        description: Option<&str>,
+        max_session_duration: Option<u32>,
+    ) -> Result<(), StoreError> {
+        let key = RoleName::parse(name)?.key();
+        check_description(description)?;
+        if let Some(d) = max_session_duration {
+            check_max_session_duration(d)?;
+        }
+        let mut state = self.write()?;
+        let rec = state.roles.get_mut(&key).ok_or_else(|| StoreError::no_such("role", name))?;
+        if let Some(d) = description {
+            rec.role.description = Some(d.to_owned());
+        }
+        if let Some(d) = max_session_duration {
+            rec.role.max_session_duration = d;
+        }
+        self.commit(&mut state, &[Touched::Role(key)])
+    }
+
+    fn put_permissions_boundary(&self, entity: Entity<'_>, arn: &str) -> Result<(), StoreError> {
+        let mut state = self.write()?;
+        let policy = self.policy_key(&state, arn)?;
+        let (old, touched) = match entity {
+            Entity::User(name) => {
+                let key = UserName::parse(name)?.key();
+                let rec = state.users.get_mut(&key).ok_or_else(|| StoreError::no_such("user", name))?;
+                rec.user.permissions_boundary = Some(arn.to_owned());
+                (rec.boundary.replace(policy.clone()), Touched::User(key))
+            }
+            Entity::Role(name) => {
+                let key = RoleName::parse(name)?.key();
+                let rec = state.roles.get_mut(&key).ok_or_else(|| StoreError::no_such("role", name))?;
+                rec.role.permissions_boundary = Some(arn.to_owned());
+                (rec.boundary.replace(policy.clone()), Touched::Role(key))
+            }
+            Entity::Group(_) => return Err(StoreError::invalid("A group cannot have a permissions boundary.")),
+        };
+        let mut touched = vec![touched];
+        touched.extend(old.as_deref().map(|k| count_use(&mut state, k, 0, -1)));
+        touched.push(count_use(&mut state, &policy, 0, 1));
+        self.commit(&mut state, &touched)
+    }
+
+    fn delete_permissions_boundary(&self, entity: Entity<'_>) -> Result<(), StoreError> {
+        let mut state = self.write()?;
+        let (old, touched) = match entity {
+            Entity::User(name) => {
+                let key = UserName::parse(name)?.key();
+                let rec = state.users.get_mut(&key).ok_or_else(|| StoreError::no_such("user", name))?;
+                rec.user.permissions_boundary = None;
+                (rec.boundary.take(), Touched::User(key))
+            }
+            Entity::Role(name) => {
+                let key = RoleName::parse(name)?.key();
+                let rec = state.roles.get_mut(&key).ok_or_else(|| StoreError::no_such("role", name))?;
+                rec.role.permissions_boundary = None;
+                (rec.boundary.take(), Touched::Role(key))
+            }
+            Entity::Group(_) => return Err(StoreError::invalid("A group cannot have a permissions boundary.")),
+        };
+        let mut touched = vec![touched];
+        touched.extend(old.as_deref().map(|k| count_use(&mut state, k, 0, -1)));
+        self.commit(&mut state, &touched)
+    }
+
+    fn create_instance_profile(
+        &self,
+        name: &str,
+        path: Option<&str>,
+        tags: Vec<Tag>,
+    ) -> Result<InstanceProfile, StoreError> {
+        let name = GroupName::parse(name).map_err(|e| rename_field(e, "groupName", "instanceProfileName"))?;
+        let path = parse_path(path)?;
+        let tags = merge_tags(&[], tags)?;
+        let mut state = self.write()?;
+        if state.instance_profiles.contains_key(&name.key()) {
+            return Err(StoreError::already_exists("Instance Profile", name.as_str()));
+        }
+        if state.instance_profiles.len() >= MAX_INSTANCE_PROFILES {
+            return Err(StoreError::quota("InstanceProfilesPerAccount", MAX_INSTANCE_PROFILES));
+        }
+        let profile = InstanceProfile {
+            arn: self.arn("instance-profile", &path, name.as_str()),
+            instance_profile_id: self.new_id(UniqueIdKind::InstanceProfile),
+            create_date: self.clock.now(),
+            name: name.to_string(),
+            path,
+            tags,
+        };
+        state.instance_profiles.insert(name.key(), InstanceProfileRec { profile: profile.clone(), role: None });
+        self.commit(&mut state, &[Touched::InstanceProfile(name.key())])?;
+        Ok(profile)
+    }
+
+    fn instance_profile(&self, name: &str) -> Result<(InstanceProfile, Vec<Role>), StoreError> {
+        let state = self.read()?;
+        let rec = state
+            .instance_profiles
+            .get(&name.to_ascii_lowercase())
+            .ok_or_else(|| StoreError::no_such("instance profile", name))?;
+        let roles = rec
+            .role
+            .iter()
+            .filter_map(|r| state.roles.get(r))
+            .map(|r| trust::shown(&state, r))
+            .collect::<Result<_, _>>()?;
+        Ok((rec.profile.clone(), roles))
+    }
+
+    fn list_instance_profiles(
+        &self,
+        path_prefix: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<InstanceProfile>, StoreError> {
+        let keep = prefix_filter(path_prefix)?;
+        let state = self.read()?;
+        let items = state.instance_profiles.iter().filter(|(_, r)| keep(&r.profile.path)).map(|(k, r)| (k, &r.profile));
+        paginate(items, page)
+    }
+
+    fn delete_instance_profile(&self, name: &str) -> Result<(), StoreError> {
+        let key = name.to_ascii_lowercase();
+        let mut state = self.write()?;
+        let rec = state.instance_profiles.get(&key).ok_or_else(|| StoreError::no_such("instance profile", name))?;
+        if rec.role.is_some() {
+            return Err(StoreError::conflict("Cannot delete entity, must remove roles from instance profile first."));
+        }
+        state.instance_profiles.remove(&key);
+        self.commit(&mut state, &[Touched::InstanceProfile(key)])
+    }
+
+    fn add_role_to_instance_profile(&self, profile: &str, role: &str) -> Result<(), StoreError> {
+        let key = profile.to_ascii_lowercase();
+        let role_key = RoleName::parse(role)?.key();
+        let mut state = self.write()?;
+        if !state.roles.contains_key(&role_key) {
+            return Err(StoreError::no_such("role", role));
+        }
+        let rec =
+            state.instance_profiles.get_mut(&key).ok_or_else(|| StoreError::no_such("instance profile", profile))?;
+        if rec.role.is_some() {
+            return Err(StoreError::quota("InstanceSessionsPerInstanceProfile", 1));
+        }
+        rec.role = Some(role_key);
+        self.commit(&mut state, &[Touched::InstanceProfile(key)])
+    }
+
+    fn remove_role_from_instance_profile(&self, profile: &str, role: &str) -> Result<(), StoreError> {
+        let key = profile.to_ascii_lowercase();
+        let role_key = RoleName::parse(role)?.key();
+        let mut state = self.write()?;
+        let rec =
+            state.instance_profiles.get_mut(&key).ok_or_else(|| StoreError::no_such("instance profile", profile))?;
+        if rec.role.as_deref() != Some(role_key.as_str()) {
+            return Err(StoreError::no_such("role", role));
+        }
+        rec.role = None;
+        self.commit(&mut state, &[Touched::InstanceProfile(key)])
+    }
+
+    fn list_instance_profiles_for_role(&self, role: &str) -> Result<Vec<InstanceProfile>, StoreError> {
+        let role_key = RoleName::parse(role)?.key();
+        let state = self.read()?;
+        if !state.roles.contains_key(&role_key) {
+            return Err(StoreError::no_such("role", role));
+        }
+        Ok(state
+            .instance_profiles
+            .values()
+            .filter(|p| p.role.as_deref() == Some(role_key.as_str()))
+            .map(|p| p.profile.clone())
+            .collect())
+    }
+
     fn account_alias(&self) -> Result<Option<String>, StoreError> {
         Ok(self.read()?.account.as_ref().and_then(|a| a.alias.clone()))
     }

@@ -238,7 +238,7 @@ impl Snapshot {
                 Touched::Role(k) => drop(roles.insert(k.clone())),
                 Touched::Group(k) => drop(groups.insert(k.clone())),
                 // AWS managed policies never change; only their counters did.
-                Touched::AwsPolicy(_) | Touched::Account | Touched::Mfa(_) => {}
+                Touched::AwsPolicy(_) | Touched::Account | Touched::Mfa(_) | Touched::InstanceProfile(_) => {}
                 Touched::Policy(k) => {
                     let current = state.policies.get(k).and_then(|rec| rec.default_document());
                     let unchanged = match (next.managed.get(k), &current) {
@@ -270,7 +270,15 @@ impl Snapshot {
         if !changed_policies.is_empty() {
             let uses = |p: &Policies| p.attached.iter().any(|k| changed_policies.contains(k));
             groups.extend(state.groups.iter().filter(|(_, g)| uses(&g.policies)).map(|(k, _)| k.clone()));
-            users.extend(state.users.iter().filter(|(_, u)| uses(&u.policies)).map(|(k, _)| k.clone()));
+            users.extend(
+                state
+                    .users
+                    .iter()
+                    .filter(|(_, u)| {
+                        uses(&u.policies) || u.boundary.as_ref().is_some_and(|b| changed_policies.contains(b))
+                    })
+                    .map(|(k, _)| k.clone()),
+            );
             roles.extend(
                 state
                     .roles
@@ -320,7 +328,7 @@ impl Snapshot {
                 tags: user.tags.clone(),
                 groups: rec.groups.iter().cloned().collect(),
                 identity,
-                boundary: None,
+                boundary: rec.boundary.as_ref().and_then(|b| managed_layer(&next.managed, b)),
                 trust: None,
             };
             next.users.insert(u.clone(), Arc::new(entry));

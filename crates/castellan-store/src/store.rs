@@ -30,6 +30,9 @@ pub struct User {
     pub create_date: UnixTime,
     /// The tags, in the order they were added.
     pub tags: Vec<Tag>,
+    /// The ARN of the managed policy used as permissions boundary.
+    #[serde(default)]
+    pub permissions_boundary: Option<String>,
 }
 
 /// An IAM group.
@@ -72,6 +75,24 @@ pub struct Role {
     #[serde(with = "unix_time")]
     pub create_date: UnixTime,
     /// The tags, in the order they were added.
+    pub tags: Vec<Tag>,
+}
+
+/// An instance profile: the container that passes one role to an EC2 instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceProfile {
+    /// The name (case preserved).
+    pub name: String,
+    /// The path.
+    pub path: IamPath,
+    /// The unique id (`AIPA...`).
+    pub instance_profile_id: String,
+    /// `arn:aws:iam::ACCOUNT:instance-profile/PATH/NAME`.
+    pub arn: String,
+    /// When the profile was created.
+    #[serde(with = "unix_time")]
+    pub create_date: UnixTime,
+    /// The tags (keys compared with regard to case).
     pub tags: Vec<Tag>,
 }
 
@@ -154,6 +175,8 @@ pub struct NewUser {
     pub path: Option<String>,
     /// The tags.
     pub tags: Vec<Tag>,
+    /// The ARN of a managed policy to use as permissions boundary.
+    pub permissions_boundary: Option<String>,
 }
 
 /// What `CreateRole` takes.
@@ -328,6 +351,47 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn list_inline_policies(&self, entity: Entity<'_>) -> Result<Vec<String>, StoreError>;
     /// `Delete{User,Group,Role}Policy`.
     fn delete_inline_policy(&self, entity: Entity<'_>, name: &str) -> Result<(), StoreError>;
+
+    /// `UpdateUser`: a new name and/or path. Groups, credentials and trust policies naming the
+    /// user follow it.
+    fn update_user(&self, name: &str, new_name: Option<&str>, new_path: Option<&str>) -> Result<User, StoreError>;
+    /// `UpdateGroup`: a new name and/or path.
+    fn update_group(&self, name: &str, new_name: Option<&str>, new_path: Option<&str>) -> Result<Group, StoreError>;
+    /// `UpdateRole`: the description and/or the longest session.
+    fn update_role(
+        &self,
+        name: &str,
+        description: Option<&str>,
+        max_session_duration: Option<u32>,
+    ) -> Result<(), StoreError>;
+    /// `Put{User,Role}PermissionsBoundary` (a group has none: `InvalidInput`).
+    fn put_permissions_boundary(&self, entity: Entity<'_>, arn: &str) -> Result<(), StoreError>;
+    /// `Delete{User,Role}PermissionsBoundary`.
+    fn delete_permissions_boundary(&self, entity: Entity<'_>) -> Result<(), StoreError>;
+
+    /// `CreateInstanceProfile`.
+    fn create_instance_profile(
+        &self,
+        name: &str,
+        path: Option<&str>,
+        tags: Vec<Tag>,
+    ) -> Result<InstanceProfile, StoreError>;
+    /// `GetInstanceProfile`: the profile and its role (at most one).
+    fn instance_profile(&self, name: &str) -> Result<(InstanceProfile, Vec<Role>), StoreError>;
+    /// `ListInstanceProfiles`.
+    fn list_instance_profiles(
+        &self,
+        path_prefix: Option<&str>,
+        page: &PageRequest,
+    ) -> Result<Page<InstanceProfile>, StoreError>;
+    /// `DeleteInstanceProfile`: refused while it holds a role.
+    fn delete_instance_profile(&self, name: &str) -> Result<(), StoreError>;
+    /// `AddRoleToInstanceProfile` (one role per profile).
+    fn add_role_to_instance_profile(&self, profile: &str, role: &str) -> Result<(), StoreError>;
+    /// `RemoveRoleFromInstanceProfile`.
+    fn remove_role_from_instance_profile(&self, profile: &str, role: &str) -> Result<(), StoreError>;
+    /// `ListInstanceProfilesForRole`.
+    fn list_instance_profiles_for_role(&self, role: &str) -> Result<Vec<InstanceProfile>, StoreError>;
 
     /// `ListAccountAliases`: the account's alias, if it has one.
     fn account_alias(&self) -> Result<Option<String>, StoreError>;

@@ -51,7 +51,7 @@ fn write(s: &impl Store, n: u64) {
         (0, _) => {
             drop(s.create_policy(NewPolicy { name: "P".into(), document: DOC.into(), ..NewPolicy::default() }).unwrap())
         }
-        (_, 1) => drop(s.create_user(NewUser { name: format!("u{n}"), path: None, tags: tags(n) }).unwrap()),
+        (_, 1) => drop(s.create_user(NewUser { name: format!("u{n}"), tags: tags(n), ..NewUser::default() }).unwrap()),
         (_, 2) => s.attach_policy(Entity::User(&format!("u{}", n - 1)), &policy_arn()).unwrap(),
         _ => s.put_inline_policy(Entity::User(&format!("u{}", n - 2)), &format!("p{n}"), DOC).unwrap(),
     }

@@ -74,8 +74,13 @@ fn dump_dyn(s: &dyn Store) -> String {
 }
 
 fn populate(s: &impl Store) {
-    s.create_user(NewUser { name: "alice".into(), path: Some("/eng/".into()), tags: vec![Tag::new("team", "a")] })
-        .unwrap();
+    s.create_user(NewUser {
+        name: "alice".into(),
+        path: Some("/eng/".into()),
+        tags: vec![Tag::new("team", "a")],
+        ..NewUser::default()
+    })
+    .unwrap();
     s.create_user(NewUser { name: "bob".into(), ..NewUser::default() }).unwrap();
     s.create_user(NewUser { name: "gone".into(), ..NewUser::default() }).unwrap();
     s.delete_user("gone").unwrap();

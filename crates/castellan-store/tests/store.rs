@@ -95,7 +95,12 @@ fn policy_doc_of_size(size: usize) -> String {
 
 fn users_create_get_list_delete(s: &impl Store) {
     let u = s
-        .create_user(NewUser { name: "alice".into(), path: Some("/eng/".into()), tags: vec![Tag::new("team", "a")] })
+        .create_user(NewUser {
+            name: "alice".into(),
+            path: Some("/eng/".into()),
+            tags: vec![Tag::new("team", "a")],
+            ..NewUser::default()
+        })
         .unwrap();
     assert_eq!(u.arn, "arn:aws:iam::123456789012:user/eng/alice");
     assert_eq!(u.create_date.seconds, NOW);

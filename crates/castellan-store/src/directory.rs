@@ -7,9 +7,10 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use castellan_credentials::Clock;
+use castellan_org::Organizations;
 use castellan_policy::AccountId;
 use rand::CryptoRng;
 
@@ -27,6 +28,10 @@ pub struct Directory {
     rng: SharedRng,
     db: Option<Arc<Database>>,
     accounts: RwLock<BTreeMap<String, Arc<MemoryStore>>>,
+    /// The organizations' state as of the last committed change; locked only to clone or swap.
+    organizations: RwLock<Arc<Organizations>>,
+    /// Held by the one change of the organizations' state in progress.
+    organizations_writer: Mutex<()>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -45,6 +50,8 @@ impl Directory {
             rng: share_rng(rng),
             db: None,
             accounts: RwLock::new(BTreeMap::new()),
+            organizations: RwLock::default(),
+            organizations_writer: Mutex::new(()),
         }
     }
 
@@ -58,12 +65,12 @@ impl Directory {
         clock: Arc<dyn Clock>,
         rng: impl CryptoRng + Send + 'static,
     ) -> Result<Directory, StoreError> {
-        let (db, states) = Database::open(dir.as_ref())?;
+        let (db, loaded) = Database::open(dir.as_ref())?;
         let db = Arc::new(db);
         let rng = share_rng(rng);
         let registry = Arc::new(Registry::default());
         let mut accounts = BTreeMap::new();
-        for (id, state) in states {
+        for (id, state) in loaded.accounts {
             let account = AccountId::parse(&id).map_err(|e| {
                 StoreError::new(
                     ErrorCode::ServiceFailure,
@@ -81,7 +88,15 @@ impl Directory {
             )?;
             accounts.insert(id, Arc::new(store));
         }
-        Ok(Directory { registry, clock, rng, db: Some(db), accounts: RwLock::new(accounts) })
+        Ok(Directory {
+            registry,
+            clock,
+            rng,
+            db: Some(db),
+            accounts: RwLock::new(accounts),
+            organizations: RwLock::new(Arc::new(loaded.organizations.unwrap_or_default())),
+            organizations_writer: Mutex::new(()),
+        })
     }
 
     /// The SQLite file, for a directory opened from disk.
@@ -110,6 +125,32 @@ impl Directory {
     /// The ids of every account, in order.
     pub fn account_ids(&self) -> Vec<String> {
         self.accounts.read().unwrap_or_else(PoisonError::into_inner).keys().cloned().collect()
+    }
+
+    /// The organizations' state (`castellan-org`) as of the last committed change; an `Arc`
+    /// clone, never waiting for a writer beyond the swap.
+    pub fn organizations(&self) -> Arc<Organizations> {
+        Arc::clone(&self.organizations.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Changes the organizations' state: `change` works on a copy (with the directory's RNG for
+    /// new ids); when it succeeds the copy is persisted in one transaction and published, and
+    /// when it fails nothing changes. Changes are serialized.
+    pub fn update_organizations<T, E: From<StoreError>>(
+        &self,
+        change: impl FnOnce(&mut Organizations, &mut dyn CryptoRng) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let _writer = self.organizations_writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut next = Organizations::clone(&self.organizations());
+        let out = {
+            let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
+            change(&mut next, &mut **rng)?
+        };
+        if let Some(db) = &self.db {
+            db.save_organizations(&next)?;
+        }
+        *self.organizations.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(next);
+        Ok(out)
     }
 
     /// The access key `id` wherever it is, with its account and owner (the lookup of SigV4

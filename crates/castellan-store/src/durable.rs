@@ -26,6 +26,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use castellan_credentials::access_key::{AccessKeyLastUsed, AccessKeyRecord, AccessKeyStatus};
 use castellan_credentials::password::{PasswordHash, PasswordPolicy};
 use castellan_credentials::{Clock, MfaDevice, UnixTime};
+use castellan_org::Organizations;
 use castellan_policy::AccountId;
 use rand::CryptoRng;
 use rusqlite::{Connection, TransactionBehavior, params};
@@ -109,7 +110,7 @@ impl Database {
     /// Opens (creating it if needed) the data directory `dir`, upgrades its schema, and reads
     /// every account's state. Refused with `ServiceFailure` when another process has it open, when
     /// it was written by a newer Castellan, or when a record does not decode.
-    pub(crate) fn open(dir: &Path) -> Result<(Database, BTreeMap<String, State>), StoreError> {
+    pub(crate) fn open(dir: &Path) -> Result<(Database, Loaded), StoreError> {
         fs::create_dir_all(dir).map_err(|e| failure(&format!("cannot create data directory {}", dir.display()), e))?;
         let lock = lock_directory(dir)?;
         let path = dir.join(DATA_FILE);
@@ -130,6 +131,21 @@ impl Database {
     /// The SQLite file.
     pub(crate) fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Writes the organizations' records in one transaction.
+    pub(crate) fn save_organizations(&self, organizations: &Organizations) -> Result<(), StoreError> {
+        let body = serde_json::to_string(organizations).map_err(|e| failure("cannot encode a record", e))?;
+        let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let sql = |e| failure("cannot persist the write", e);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
+        tx.execute(
+            "INSERT INTO records (account, kind, key, body) VALUES (?1, 'organizations', '', ?2)
+             ON CONFLICT (account, kind, key) DO UPDATE SET body = excluded.body",
+            params![DIRECTORY_RECORDS, body],
+        )
+        .map_err(sql)?;
+        tx.commit().map_err(sql)
     }
 }
 
@@ -168,7 +184,7 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
 
 /// Checks the schema version (creating the schema in a new file, upgrading an older one) and
 /// loads every account's state, in one transaction.
-fn prepare(conn: &mut Connection) -> Result<BTreeMap<String, State>, StoreError> {
+fn prepare(conn: &mut Connection) -> Result<Loaded, StoreError> {
     let tx = conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(|e| failure("cannot begin a transaction", e))?;
@@ -204,7 +220,17 @@ fn prepare(conn: &mut Connection) -> Result<BTreeMap<String, State>, StoreError>
     Ok(accounts)
 }
 
-fn load(conn: &Connection) -> Result<BTreeMap<String, State>, StoreError> {
+/// What a data directory holds: each account's state and the organizations' records.
+#[derive(Default)]
+pub(crate) struct Loaded {
+    pub(crate) accounts: BTreeMap<String, State>,
+    pub(crate) organizations: Option<Organizations>,
+}
+
+/// The account column of records that belong to no account (the organizations' state).
+const DIRECTORY_RECORDS: &str = "";
+
+fn load(conn: &Connection) -> Result<Loaded, StoreError> {
     fn decode<T: serde::de::DeserializeOwned>(
         account: &str,
         kind: &str,
@@ -215,6 +241,7 @@ fn load(conn: &Connection) -> Result<BTreeMap<String, State>, StoreError> {
     }
     let sql = |e| failure("cannot read the records", e);
     let mut accounts: BTreeMap<String, State> = BTreeMap::new();
+    let mut organizations = None;
     let mut stmt = conn.prepare("SELECT account, kind, key, body FROM records").map_err(sql)?;
     let mut rows = stmt.query([]).map_err(sql)?;
     while let Some(row) = rows.next().map_err(sql)? {
@@ -223,6 +250,13 @@ fn load(conn: &Connection) -> Result<BTreeMap<String, State>, StoreError> {
         let key: String = row.get(2).map_err(sql)?;
         let body: String = row.get(3).map_err(sql)?;
         let (a, k, b) = (account.as_str(), kind.as_str(), body.as_str());
+        if a == DIRECTORY_RECORDS {
+            match k {
+                "organizations" => organizations = Some(decode(a, k, &key, b)?),
+                other => return Err(failure("unknown record kind", other)),
+            }
+            continue;
+        }
         let state = accounts.entry(account.clone()).or_default();
         match k {
             "account" => state.account = Some(decode(a, k, &key, b)?),
@@ -236,7 +270,7 @@ fn load(conn: &Connection) -> Result<BTreeMap<String, State>, StoreError> {
             other => return Err(failure("unknown record kind", other)),
         }
     }
-    Ok(accounts)
+    Ok(Loaded { accounts, organizations })
 }
 
 /// Persists one account's touched records, one transaction per write.

@@ -320,3 +320,66 @@ fn reopening_keeps_aws_managed_policy_attachments() {
     drop(s);
     assert_eq!(open_at(&dir, 1, 3).unwrap().policy(admin).unwrap().attachment_count, 1);
 }
+
+/// The error of an organizations change in these tests: the model's or the store's.
+#[derive(Debug)]
+enum OrgChangeError {
+    Org(castellan_org::OrgError),
+    Store(castellan_store::StoreError),
+}
+
+impl From<castellan_org::OrgError> for OrgChangeError {
+    fn from(e: castellan_org::OrgError) -> Self {
+        OrgChangeError::Org(e)
+    }
+}
+
+impl From<castellan_store::StoreError> for OrgChangeError {
+    fn from(e: castellan_store::StoreError) -> Self {
+        OrgChangeError::Store(e)
+    }
+}
+
+#[test]
+fn organizations_are_persisted_and_a_failed_change_leaves_nothing() {
+    let dir = temp_dir();
+    let member = "210987654321";
+    let (org_id, ou_id) = {
+        let d = open_directory(&dir, 1).unwrap();
+        assert!(d.organizations().get().is_none());
+        let ids = d
+            .update_organizations(|orgs, rng| -> Result<_, OrgChangeError> {
+                let org = orgs.create_organization(ACCOUNT, rng)?;
+                let root = org.root().id.clone();
+                let ou = org.create_organizational_unit(&root, "Workloads", rng)?;
+                org.add_account(castellan_org::NewAccount {
+                    id: member.into(),
+                    name: "member".into(),
+                    email: "member@example.com".into(),
+                    joined_method: castellan_org::JoinedMethod::Created,
+                })?;
+                org.move_account(member, &root, &ou.id)?;
+                Ok((org.id().to_owned(), ou.id))
+            })
+            .unwrap();
+        // A change that fails halfway leaves the published state as it was.
+        let before = d.organizations();
+        let failed = d.update_organizations(|orgs, rng| -> Result<(), OrgChangeError> {
+            let org = orgs.organization_mut()?;
+            org.create_organizational_unit(&ids.1, "Half", rng)?;
+            org.delete_organizational_unit("ou-nope-12345678")?;
+            Ok(())
+        });
+        assert!(matches!(failed, Err(OrgChangeError::Org(_))), "{failed:?}");
+        assert_eq!(*d.organizations(), *before);
+        ids
+    };
+    let d = open_directory(&dir, 2).unwrap();
+    let orgs = d.organizations();
+    let org = orgs.organization().unwrap();
+    assert_eq!(org.id(), org_id);
+    assert_eq!(org.management_account_id(), ACCOUNT);
+    let chain = org.scp_chain(member).unwrap();
+    assert_eq!(chain.iter().map(|l| l.id.as_str()).collect::<Vec<_>>()[1..], [ou_id.as_str(), member]);
+    assert!(org.list_organizational_units_for_parent(&ou_id).unwrap().is_empty());
+}

@@ -370,7 +370,13 @@ fn organizations_are_persisted_and_a_failed_change_leaves_nothing() {
             org.delete_organizational_unit("ou-nope-12345678")?;
             Ok(())
         });
-        assert!(matches!(failed, Err(OrgChangeError::Org(_))), "{failed:?}");
+        match failed {
+            Err(OrgChangeError::Org(e)) => {
+                assert_eq!(e.code, castellan_org::OrgErrorCode::OrganizationalUnitNotFound, "{e:?}");
+            }
+            Err(OrgChangeError::Store(e)) => panic!("the store failed: {e}"),
+            Ok(()) => panic!("the change should fail"),
+        }
         assert_eq!(*d.organizations(), *before);
         ids
     };

@@ -91,6 +91,7 @@ fn load(e: Entry) -> Option<AwsPolicy> {
         permissions_boundary_usage_count: 0,
         create_date: parse_date(&e.create_date)?,
         update_date: parse_date(&e.update_date)?,
+        tags: Vec::new(),
     };
     Some(AwsPolicy { policy: record, document: e.document, named: NamedPolicy { id: e.arn, policy: Arc::new(policy) } })
 }

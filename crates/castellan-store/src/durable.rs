@@ -36,6 +36,7 @@ use crate::directory::Directory;
 use crate::error::{ErrorCode, StoreError};
 use crate::memory::{Journal, MemoryStore, State, Touched};
 use crate::names::Tag;
+use crate::providers::{NewOidcProvider, OidcProvider, SamlProvider, Taggable};
 use crate::snapshot::Snapshot;
 use crate::store::{
     AttachedPolicy, Entity, Group, InlinePolicy, InstanceProfile, ManagedPolicy, NewPolicy, NewRole, NewUser, Page,
@@ -267,6 +268,8 @@ fn load(conn: &Connection) -> Result<Loaded, StoreError> {
             "aws-policy" => drop(state.aws_usage.insert(key.clone(), decode(a, k, &key, b)?)),
             "mfa" => drop(state.mfa.insert(key.clone(), decode(a, k, &key, b)?)),
             "instance-profile" => drop(state.instance_profiles.insert(key.clone(), decode(a, k, &key, b)?)),
+            "oidc-provider" => drop(state.oidc.insert(key.clone(), decode(a, k, &key, b)?)),
+            "saml-provider" => drop(state.saml.insert(key.clone(), decode(a, k, &key, b)?)),
             other => return Err(failure("unknown record kind", other)),
         }
     }
@@ -297,6 +300,8 @@ impl Journal for SqliteJournal {
                 Touched::Policy(k) => ("policy", k.as_str(), encode(state.policies.get(k))?),
                 Touched::AwsPolicy(k) => ("aws-policy", k.as_str(), encode(state.aws_usage.get(k))?),
                 Touched::Mfa(k) => ("mfa", k.as_str(), encode(state.mfa.get(k))?),
+                Touched::Oidc(k) => ("oidc-provider", k.as_str(), encode(state.oidc.get(k))?),
+                Touched::Saml(k) => ("saml-provider", k.as_str(), encode(state.saml.get(k))?),
                 Touched::InstanceProfile(k) => {
                     ("instance-profile", k.as_str(), encode(state.instance_profiles.get(k))?)
                 }
@@ -419,6 +424,22 @@ delegate! {
     fn add_role_to_instance_profile(&self, profile: &str, role: &str) -> Result<(), StoreError>;
     fn remove_role_from_instance_profile(&self, profile: &str, role: &str) -> Result<(), StoreError>;
     fn list_instance_profiles_for_role(&self, role: &str) -> Result<Vec<InstanceProfile>, StoreError>;
+    fn create_oidc_provider(&self, provider: NewOidcProvider) -> Result<OidcProvider, StoreError>;
+    fn oidc_provider(&self, arn: &str) -> Result<OidcProvider, StoreError>;
+    fn list_oidc_providers(&self) -> Result<Vec<OidcProvider>, StoreError>;
+    fn delete_oidc_provider(&self, arn: &str) -> Result<(), StoreError>;
+    fn add_oidc_client_id(&self, arn: &str, client_id: &str) -> Result<(), StoreError>;
+    fn remove_oidc_client_id(&self, arn: &str, client_id: &str) -> Result<(), StoreError>;
+    fn update_oidc_thumbprints(&self, arn: &str, thumbprints: Vec<String>) -> Result<(), StoreError>;
+    fn set_oidc_signing_keys(&self, arn: &str, jwks: Option<&str>) -> Result<(), StoreError>;
+    fn create_saml_provider(&self, name: &str, metadata: &str, tags: Vec<Tag>) -> Result<SamlProvider, StoreError>;
+    fn saml_provider(&self, arn: &str) -> Result<SamlProvider, StoreError>;
+    fn list_saml_providers(&self) -> Result<Vec<SamlProvider>, StoreError>;
+    fn update_saml_provider(&self, arn: &str, metadata: &str) -> Result<(), StoreError>;
+    fn delete_saml_provider(&self, arn: &str) -> Result<(), StoreError>;
+    fn tag_resource(&self, resource: Taggable<'_>, tags: Vec<Tag>) -> Result<(), StoreError>;
+    fn untag_resource(&self, resource: Taggable<'_>, keys: &[String]) -> Result<(), StoreError>;
+    fn resource_tags(&self, resource: Taggable<'_>) -> Result<Vec<Tag>, StoreError>;
     fn account_alias(&self) -> Result<Option<String>, StoreError>;
     fn create_account_alias(&self, alias: &str) -> Result<(), StoreError>;
     fn delete_account_alias(&self, alias: &str) -> Result<(), StoreError>;

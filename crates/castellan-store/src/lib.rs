@@ -35,6 +35,7 @@ mod durable;
 mod error;
 mod memory;
 mod names;
+mod providers;
 mod snapshot;
 mod store;
 mod trust;
@@ -52,6 +53,10 @@ pub use memory::{
     MAX_USERS, MemoryStore,
 };
 pub use names::{GroupName, IamPath, PolicyName, RoleName, Tag, UserName};
+pub use providers::{
+    MAX_CLIENT_IDS, MAX_OIDC_PROVIDERS, MAX_SAML_PROVIDERS, MAX_THUMBPRINTS, NewOidcProvider, OidcProvider,
+    SamlProvider, Taggable,
+};
 pub use snapshot::{GroupPolicies, NamedPolicy, PrincipalPolicies, Snapshot};
 pub use store::{
     AttachedPolicy, Entity, Group, InlinePolicy, InstanceProfile, ManagedPolicy, NewPolicy, NewRole, NewUser, Page,

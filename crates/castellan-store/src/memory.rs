@@ -32,6 +32,10 @@ use crate::credentials::{
 };
 use crate::error::{ErrorCode, StoreError};
 use crate::names::{GroupName, IamPath, PolicyName, RoleName, Tag, UserName, check_path_prefix};
+use crate::providers::{
+    MAX_OIDC_PROVIDERS, MAX_SAML_PROVIDERS, NewOidcProvider, OidcProvider, SamlProvider, Taggable, check_client_ids,
+    check_saml_metadata, check_saml_name, check_signing_keys, check_thumbprints, no_such_provider, oidc_url,
+};
 use crate::snapshot::{Parsed, Snapshot};
 use crate::store::{
     AttachedPolicy, Entity, Group, InlinePolicy, InstanceProfile, ManagedPolicy, NewPolicy, NewRole, NewUser, Page,
@@ -166,6 +170,10 @@ pub(crate) struct State {
     pub(crate) mfa: BTreeMap<String, StoredMfa>,
     /// Instance profiles by lowercase name.
     pub(crate) instance_profiles: BTreeMap<String, InstanceProfileRec>,
+    /// OIDC providers by ARN.
+    pub(crate) oidc: BTreeMap<String, OidcProvider>,
+    /// SAML providers by ARN.
+    pub(crate) saml: BTreeMap<String, SamlProvider>,
     /// Committed writes since the store was opened (the snapshots' generation).
     pub(crate) generation: u64,
     /// Parsed inline and trust policies, reused by the next snapshot.
@@ -221,6 +229,10 @@ pub(crate) enum Touched {
     Mfa(String),
     /// An instance profile, by lowercase name.
     InstanceProfile(String),
+    /// An OIDC provider, by ARN.
+    Oidc(String),
+    /// A SAML provider, by ARN.
+    Saml(String),
 }
 
 /// Where a backend makes writes durable. `commit` runs under the write lock after the state has
@@ -476,17 +488,27 @@ fn parse_path(path: Option<&str>) -> Result<IamPath, StoreError> {
 
 /// The tags after adding `new` to `existing`: keys compared without regard to case, a new value
 /// overwriting an old one; the whole request refused if any tag is invalid.
+/// Adds `new` tags to `existing`, a new value replacing an old one of the same key: keys compared
+/// without regard to case (users and roles) or exactly (every other taggable resource).
 fn merge_tags(existing: &[Tag], new: Vec<Tag>) -> Result<Vec<Tag>, StoreError> {
+    merge_tags_with(existing, new, |k| k.to_lowercase())
+}
+
+fn merge_tags_exact(existing: &[Tag], new: Vec<Tag>) -> Result<Vec<Tag>, StoreError> {
+    merge_tags_with(existing, new, str::to_owned)
+}
+
+fn merge_tags_with(existing: &[Tag], new: Vec<Tag>, key: impl Fn(&str) -> String) -> Result<Vec<Tag>, StoreError> {
     let mut seen = BTreeSet::new();
     for tag in &new {
         tag.validate()?;
-        if !seen.insert(tag.key.to_lowercase()) {
+        if !seen.insert(key(&tag.key)) {
             return Err(StoreError::invalid(
                 "Duplicate tag keys found. Please note that Tag keys are case insensitive.",
             ));
         }
     }
-    let mut merged: Vec<Tag> = existing.iter().filter(|t| !seen.contains(&t.key.to_lowercase())).cloned().collect();
+    let mut merged: Vec<Tag> = existing.iter().filter(|t| !seen.contains(&key(&t.key))).cloned().collect();
     merged.extend(new);
     if merged.len() > Tag::MAX_PER_ENTITY {
         return Err(StoreError::new(ErrorCode::LimitExceeded, "The number of tags has reached the maximum limit."));
@@ -695,7 +717,7 @@ impl MemoryStore {
             return Err(StoreError::validation(
                 name,
                 "virtualMFADeviceName",
-                "Member must satisfy regular expression pattern: [\\w+=,.@-]+",
+                "satisfy regular expression pattern: [\\w+=,.@-]+",
             ));
         }
         Ok(serial.to_ascii_lowercase())
@@ -730,6 +752,71 @@ fn rename_in_trust_policies(state: &mut State, old_arn: &str, new_arn: &str) -> 
         }
     }
     touched
+}
+
+impl MemoryStore {
+    /// Applies `change` to the OIDC provider `arn` and commits it, or changes nothing.
+    fn change_oidc(
+        &self,
+        arn: &str,
+        change: impl FnOnce(&mut OidcProvider) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.write()?;
+        let current = state.oidc.get(arn).ok_or_else(|| no_such_provider(arn))?;
+        let mut next = current.clone();
+        change(&mut next)?;
+        state.oidc.insert(arn.to_owned(), next);
+        self.commit(&mut state, &[Touched::Oidc(arn.to_owned())])
+    }
+
+    /// Replaces the tags of `resource` with what `change` makes of them, and commits.
+    fn change_tags(
+        &self,
+        resource: Taggable<'_>,
+        change: impl FnOnce(&[Tag]) -> Result<Vec<Tag>, StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.write()?;
+        let (tags, touched) = resource_tags_mut(&mut state, resource, self)?;
+        *tags = change(tags)?;
+        self.commit(&mut state, &[touched])
+    }
+}
+
+/// The tags of `resource` and the record they live in.
+fn resource_tags_mut<'s>(
+    state: &'s mut State,
+    resource: Taggable<'_>,
+    store: &MemoryStore,
+) -> Result<(&'s mut Vec<Tag>, Touched), StoreError> {
+    match resource {
+        Taggable::Policy(arn) => {
+            if aws::get(arn).is_some() {
+                return Err(unmodifiable(arn));
+            }
+            let key = store.policy_key(state, arn)?;
+            let rec = state.policies.get_mut(&key).ok_or_else(|| StoreError::no_such_policy(arn))?;
+            Ok((&mut rec.policy.tags, Touched::Policy(key)))
+        }
+        Taggable::InstanceProfile(name) => {
+            let key = name.to_ascii_lowercase();
+            let rec =
+                state.instance_profiles.get_mut(&key).ok_or_else(|| StoreError::no_such("instance profile", name))?;
+            Ok((&mut rec.profile.tags, Touched::InstanceProfile(key)))
+        }
+        Taggable::MfaDevice(serial) => {
+            let key = serial.to_ascii_lowercase();
+            let rec = state.mfa.get_mut(&key).ok_or_else(|| no_such_mfa(serial))?;
+            Ok((&mut rec.tags, Touched::Mfa(key)))
+        }
+        Taggable::OidcProvider(arn) => {
+            let rec = state.oidc.get_mut(arn).ok_or_else(|| no_such_provider(arn))?;
+            Ok((&mut rec.tags, Touched::Oidc(arn.to_owned())))
+        }
+        Taggable::SamlProvider(arn) => {
+            let rec = state.saml.get_mut(arn).ok_or_else(|| no_such_provider(arn))?;
+            Ok((&mut rec.tags, Touched::Saml(arn.to_owned())))
+        }
+    }
 }
 
 impl Store for MemoryStore {
@@ -1058,6 +1145,7 @@ impl Store for MemoryStore {
         let path = new.path.as_deref().map_or_else(|| Ok(IamPath::root()), IamPath::parse_policy)?;
         check_description(new.description.as_deref())?;
         check_managed_document(&new.document)?;
+        let tags = merge_tags_exact(&[], new.tags)?;
         let mut state = self.write()?;
         if state.policies.contains_key(&name.key()) {
             return Err(StoreError::new(
@@ -1080,6 +1168,7 @@ impl Store for MemoryStore {
             update_date: now,
             name,
             path,
+            tags,
         };
         let v1 =
             PolicyVersion { version_id: "v1".to_owned(), document: new.document, is_default: true, create_date: now };
@@ -1466,7 +1555,7 @@ impl Store for MemoryStore {
     ) -> Result<InstanceProfile, StoreError> {
         let name = GroupName::parse(name).map_err(|e| rename_field(e, "groupName", "instanceProfileName"))?;
         let path = parse_path(path)?;
-        let tags = merge_tags(&[], tags)?;
+        let tags = merge_tags_exact(&[], tags)?;
         let mut state = self.write()?;
         if state.instance_profiles.contains_key(&name.key()) {
             return Err(StoreError::already_exists("Instance Profile", name.as_str()));
@@ -1565,6 +1654,174 @@ impl Store for MemoryStore {
             .filter(|p| p.role.as_deref() == Some(role_key.as_str()))
             .map(|p| p.profile.clone())
             .collect())
+    }
+
+    fn create_oidc_provider(&self, new: NewOidcProvider) -> Result<OidcProvider, StoreError> {
+        let suffix = oidc_url(&new.url)?;
+        check_client_ids(&new.client_ids)?;
+        check_thumbprints(&new.thumbprints)?;
+        if let Some(jwks) = &new.signing_keys {
+            check_signing_keys(jwks)?;
+        }
+        let tags = merge_tags_exact(&[], new.tags)?;
+        let arn = format!("arn:aws:iam::{}:oidc-provider/{suffix}", self.account.as_str());
+        let mut state = self.write()?;
+        if state.oidc.contains_key(&arn) {
+            return Err(StoreError::new(
+                ErrorCode::EntityAlreadyExists,
+                format!("Provider with url {} already exists.", new.url),
+            ));
+        }
+        if state.oidc.len() >= MAX_OIDC_PROVIDERS {
+            return Err(StoreError::quota("OpenIdConnectProvidersPerAccount", MAX_OIDC_PROVIDERS));
+        }
+        let mut client_ids = Vec::new();
+        for id in new.client_ids {
+            if !client_ids.contains(&id) {
+                client_ids.push(id);
+            }
+        }
+        let provider = OidcProvider {
+            arn: arn.clone(),
+            url: format!("https://{suffix}"),
+            client_ids,
+            thumbprints: new.thumbprints,
+            signing_keys: new.signing_keys,
+            create_date: self.clock.now(),
+            tags,
+        };
+        state.oidc.insert(arn.clone(), provider.clone());
+        self.commit(&mut state, &[Touched::Oidc(arn)])?;
+        Ok(provider)
+    }
+
+    fn oidc_provider(&self, arn: &str) -> Result<OidcProvider, StoreError> {
+        self.read()?.oidc.get(arn).cloned().ok_or_else(|| no_such_provider(arn))
+    }
+
+    fn list_oidc_providers(&self) -> Result<Vec<OidcProvider>, StoreError> {
+        Ok(self.read()?.oidc.values().cloned().collect())
+    }
+
+    fn delete_oidc_provider(&self, arn: &str) -> Result<(), StoreError> {
+        let mut state = self.write()?;
+        state.oidc.remove(arn).ok_or_else(|| no_such_provider(arn))?;
+        self.commit(&mut state, &[Touched::Oidc(arn.to_owned())])
+    }
+
+    fn add_oidc_client_id(&self, arn: &str, client_id: &str) -> Result<(), StoreError> {
+        self.change_oidc(arn, |p| {
+            if !p.client_ids.iter().any(|c| c == client_id) {
+                p.client_ids.push(client_id.to_owned());
+            }
+            check_client_ids(&p.client_ids)
+        })
+    }
+
+    fn remove_oidc_client_id(&self, arn: &str, client_id: &str) -> Result<(), StoreError> {
+        self.change_oidc(arn, |p| {
+            p.client_ids.retain(|c| c != client_id);
+            Ok(())
+        })
+    }
+
+    fn update_oidc_thumbprints(&self, arn: &str, thumbprints: Vec<String>) -> Result<(), StoreError> {
+        check_thumbprints(&thumbprints)?;
+        self.change_oidc(arn, |p| {
+            p.thumbprints = thumbprints;
+            Ok(())
+        })
+    }
+
+    fn set_oidc_signing_keys(&self, arn: &str, jwks: Option<&str>) -> Result<(), StoreError> {
+        if let Some(jwks) = jwks {
+            check_signing_keys(jwks)?;
+        }
+        self.change_oidc(arn, |p| {
+            p.signing_keys = jwks.map(str::to_owned);
+            Ok(())
+        })
+    }
+
+    fn create_saml_provider(&self, name: &str, metadata: &str, tags: Vec<Tag>) -> Result<SamlProvider, StoreError> {
+        check_saml_name(name)?;
+        check_saml_metadata(metadata)?;
+        let tags = merge_tags_exact(&[], tags)?;
+        let arn = format!("arn:aws:iam::{}:saml-provider/{name}", self.account.as_str());
+        let mut state = self.write()?;
+        if state.saml.contains_key(&arn) {
+            return Err(StoreError::already_exists("SAMLProvider", name));
+        }
+        if state.saml.len() >= MAX_SAML_PROVIDERS {
+            return Err(StoreError::quota("SamlProvidersPerAccount", MAX_SAML_PROVIDERS));
+        }
+        let provider = SamlProvider {
+            arn: arn.clone(),
+            name: name.to_owned(),
+            metadata_document: metadata.to_owned(),
+            create_date: self.clock.now(),
+            tags,
+        };
+        state.saml.insert(arn.clone(), provider.clone());
+        self.commit(&mut state, &[Touched::Saml(arn)])?;
+        Ok(provider)
+    }
+
+    fn saml_provider(&self, arn: &str) -> Result<SamlProvider, StoreError> {
+        self.read()?.saml.get(arn).cloned().ok_or_else(|| no_such_provider(arn))
+    }
+
+    fn list_saml_providers(&self) -> Result<Vec<SamlProvider>, StoreError> {
+        Ok(self.read()?.saml.values().cloned().collect())
+    }
+
+    fn update_saml_provider(&self, arn: &str, metadata: &str) -> Result<(), StoreError> {
+        check_saml_metadata(metadata)?;
+        let mut state = self.write()?;
+        let provider = state.saml.get_mut(arn).ok_or_else(|| no_such_provider(arn))?;
+        provider.metadata_document = metadata.to_owned();
+        self.commit(&mut state, &[Touched::Saml(arn.to_owned())])
+    }
+
+    fn delete_saml_provider(&self, arn: &str) -> Result<(), StoreError> {
+        let mut state = self.write()?;
+        state.saml.remove(arn).ok_or_else(|| no_such_provider(arn))?;
+        self.commit(&mut state, &[Touched::Saml(arn.to_owned())])
+    }
+
+    fn tag_resource(&self, resource: Taggable<'_>, tags: Vec<Tag>) -> Result<(), StoreError> {
+        self.change_tags(resource, |existing| merge_tags_exact(existing, tags))
+    }
+
+    fn untag_resource(&self, resource: Taggable<'_>, keys: &[String]) -> Result<(), StoreError> {
+        self.change_tags(resource, |existing| Ok(existing.iter().filter(|t| !keys.contains(&t.key)).cloned().collect()))
+    }
+
+    fn resource_tags(&self, resource: Taggable<'_>) -> Result<Vec<Tag>, StoreError> {
+        let state = self.read()?;
+        match resource {
+            Taggable::Policy(arn) => {
+                if aws::get(arn).is_some() {
+                    return Ok(Vec::new());
+                }
+                let key = self.policy_key(&state, arn)?;
+                state.policies.get(&key).map(|r| r.policy.tags.clone()).ok_or_else(|| StoreError::no_such_policy(arn))
+            }
+            Taggable::InstanceProfile(name) => state
+                .instance_profiles
+                .get(&name.to_ascii_lowercase())
+                .map(|r| r.profile.tags.clone())
+                .ok_or_else(|| StoreError::no_such("instance profile", name)),
+            Taggable::MfaDevice(serial) => {
+                state.mfa.get(&serial.to_ascii_lowercase()).map(|r| r.tags.clone()).ok_or_else(|| no_such_mfa(serial))
+            }
+            Taggable::OidcProvider(arn) => {
+                state.oidc.get(arn).map(|r| r.tags.clone()).ok_or_else(|| no_such_provider(arn))
+            }
+            Taggable::SamlProvider(arn) => {
+                state.saml.get(arn).map(|r| r.tags.clone()).ok_or_else(|| no_such_provider(arn))
+            }
+        }
     }
 
     fn account_alias(&self) -> Result<Option<String>, StoreError> {
@@ -1791,7 +2048,7 @@ impl Store for MemoryStore {
         tags: Vec<Tag>,
     ) -> Result<VirtualMfaDevice, StoreError> {
         let key = self.mfa_key(&device.serial_number)?;
-        let tags = merge_tags(&[], tags)?;
+        let tags = merge_tags_exact(&[], tags)?;
         if device.is_enabled() {
             return Err(StoreError::invalid("A new virtual MFA device cannot be enabled already."));
         }

@@ -62,6 +62,8 @@ pub struct PrincipalPolicies {
     pub boundary: Option<NamedPolicy>,
     /// A role's trust policy; `None` for a user.
     pub trust: Option<NamedPolicy>,
+    /// A role's longest session in seconds; `None` for a user.
+    pub max_session_duration: Option<u32>,
 }
 
 /// A group as of one snapshot.
@@ -123,9 +125,14 @@ impl Snapshot {
         self.groups.iter().map(|(k, v)| (k.as_str(), v))
     }
 
-    /// The customer managed policy `arn`'s default version, when it exists in this snapshot.
+    /// The default version of the managed policy `arn` (of this account, or AWS managed), when
+    /// it exists in this snapshot.
     pub fn managed_policy(&self, arn: &str) -> Option<&NamedPolicy> {
-        self.managed.values().find(|p| p.id == arn)
+        if let Some(aws) = crate::aws::get(arn) {
+            return Some(&aws.named);
+        }
+        let key = arn.rsplit('/').next()?.to_ascii_lowercase();
+        self.managed.get(&key).filter(|p| p.id == arn)
     }
 
     /// Every customer managed policy's default version, by key (lowercase name).
@@ -238,7 +245,12 @@ impl Snapshot {
                 Touched::Role(k) => drop(roles.insert(k.clone())),
                 Touched::Group(k) => drop(groups.insert(k.clone())),
                 // AWS managed policies never change; only their counters did.
-                Touched::AwsPolicy(_) | Touched::Account | Touched::Mfa(_) | Touched::InstanceProfile(_) => {}
+                Touched::AwsPolicy(_)
+                | Touched::Account
+                | Touched::Mfa(_)
+                | Touched::InstanceProfile(_)
+                | Touched::Oidc(_)
+                | Touched::Saml(_) => {}
                 Touched::Policy(k) => {
                     let current = state.policies.get(k).and_then(|rec| rec.default_document());
                     let unchanged = match (next.managed.get(k), &current) {
@@ -330,6 +342,7 @@ impl Snapshot {
                 identity,
                 boundary: rec.boundary.as_ref().and_then(|b| managed_layer(&next.managed, b)),
                 trust: None,
+                max_session_duration: None,
             };
             next.users.insert(u.clone(), Arc::new(entry));
         }
@@ -354,6 +367,7 @@ impl Snapshot {
                 identity,
                 boundary: rec.boundary.as_ref().and_then(|b| managed_layer(&next.managed, b)),
                 trust: Some(NamedPolicy { id: trust_id, policy: trust }),
+                max_session_duration: Some(role.max_session_duration),
                 name,
             };
             next.roles.insert(r.clone(), Arc::new(entry));

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use crate::credentials::{AccessKey, AssignmentStatus, LoginProfile, Owner, VirtualMfaDevice};
 use crate::error::StoreError;
 use crate::names::{GroupName, IamPath, PolicyName, RoleName, Tag, UserName};
+use crate::providers::{NewOidcProvider, OidcProvider, SamlProvider, Taggable};
 use crate::snapshot::Snapshot;
 
 /// An IAM user.
@@ -121,6 +122,9 @@ pub struct ManagedPolicy {
     /// When a version was last added or made default.
     #[serde(with = "unix_time")]
     pub update_date: UnixTime,
+    /// The tags (none on AWS managed policies).
+    #[serde(default)]
+    pub tags: Vec<Tag>,
 }
 
 /// One version of a managed policy.
@@ -209,6 +213,8 @@ pub struct NewPolicy {
     pub document: String,
     /// The description.
     pub description: Option<String>,
+    /// The tags.
+    pub tags: Vec<Tag>,
 }
 
 /// `ListPolicies`' `Scope`: which managed policies to list.
@@ -392,6 +398,43 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     fn remove_role_from_instance_profile(&self, profile: &str, role: &str) -> Result<(), StoreError>;
     /// `ListInstanceProfilesForRole`.
     fn list_instance_profiles_for_role(&self, role: &str) -> Result<Vec<InstanceProfile>, StoreError>;
+
+    /// `CreateOpenIDConnectProvider` (at most 100 per account; one per URL).
+    fn create_oidc_provider(&self, provider: NewOidcProvider) -> Result<OidcProvider, StoreError>;
+    /// `GetOpenIDConnectProvider`.
+    fn oidc_provider(&self, arn: &str) -> Result<OidcProvider, StoreError>;
+    /// `ListOpenIDConnectProviders`, by ARN.
+    fn list_oidc_providers(&self) -> Result<Vec<OidcProvider>, StoreError>;
+    /// `DeleteOpenIDConnectProvider`.
+    fn delete_oidc_provider(&self, arn: &str) -> Result<(), StoreError>;
+    /// `AddClientIDToOpenIDConnectProvider` (adding one present is a no-op).
+    fn add_oidc_client_id(&self, arn: &str, client_id: &str) -> Result<(), StoreError>;
+    /// `RemoveClientIDFromOpenIDConnectProvider` (removing one absent is a no-op).
+    fn remove_oidc_client_id(&self, arn: &str, client_id: &str) -> Result<(), StoreError>;
+    /// `UpdateOpenIDConnectProviderThumbprint`: replaces the list.
+    fn update_oidc_thumbprints(&self, arn: &str, thumbprints: Vec<String>) -> Result<(), StoreError>;
+    /// Registers (or, with `None`, removes) the provider's signing keys, a JSON Web Key Set: a
+    /// Castellan extension, since Castellan never fetches keys from the issuer.
+    fn set_oidc_signing_keys(&self, arn: &str, jwks: Option<&str>) -> Result<(), StoreError>;
+
+    /// `CreateSAMLProvider` (at most 100 per account).
+    fn create_saml_provider(&self, name: &str, metadata: &str, tags: Vec<Tag>) -> Result<SamlProvider, StoreError>;
+    /// `GetSAMLProvider`.
+    fn saml_provider(&self, arn: &str) -> Result<SamlProvider, StoreError>;
+    /// `ListSAMLProviders`, by ARN.
+    fn list_saml_providers(&self) -> Result<Vec<SamlProvider>, StoreError>;
+    /// `UpdateSAMLProvider`: replaces the metadata document.
+    fn update_saml_provider(&self, arn: &str, metadata: &str) -> Result<(), StoreError>;
+    /// `DeleteSAMLProvider`.
+    fn delete_saml_provider(&self, arn: &str) -> Result<(), StoreError>;
+
+    /// `Tag{Policy,InstanceProfile,MFADevice,OpenIDConnectProvider,SAMLProvider}`: adds tags,
+    /// overwriting keys present (compared with regard to case, unlike users' and roles').
+    fn tag_resource(&self, resource: Taggable<'_>, tags: Vec<Tag>) -> Result<(), StoreError>;
+    /// `Untag...`.
+    fn untag_resource(&self, resource: Taggable<'_>, keys: &[String]) -> Result<(), StoreError>;
+    /// `List...Tags`.
+    fn resource_tags(&self, resource: Taggable<'_>) -> Result<Vec<Tag>, StoreError>;
 
     /// `ListAccountAliases`: the account's alias, if it has one.
     fn account_alias(&self) -> Result<Option<String>, StoreError>;

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use castellan_credentials::FixedClock;
 use castellan_policy::AccountId;
 use castellan_store::{
-    DurableStore, Entity, ErrorCode, MAX_GROUPS, MemoryStore, NewPolicy, NewRole, NewUser, Owner, PageRequest, Store,
-    StoreError, Tag,
+    DurableStore, Entity, ErrorCode, MAX_GROUPS, MemoryStore, NewOidcProvider, NewPolicy, NewRole, NewUser, Owner,
+    PageRequest, Store, StoreError, Tag, Taggable,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -24,7 +24,8 @@ macro_rules! suite {
             use super::*;
             suite!(@tests $make;
                 rename_user, rename_group, update_role, user_permissions_boundary, role_permissions_boundary,
-                instance_profiles, groups_per_account_quota);
+                instance_profiles, groups_per_account_quota, oidc_providers, saml_providers, resource_tags,
+                snapshot_lookups);
         }
     };
     (@tests $make:expr; $($name:ident),*) => {
@@ -222,4 +223,131 @@ fn groups_per_account_quota(s: &dyn Store) {
     assert!(e.message().contains("GroupsPerAccount: 300"), "{e}");
     s.delete_group("g0").unwrap();
     s.create_group("one-more", None).unwrap();
+}
+
+const JWKS: &str = r#"{"keys":[{"kty":"RSA","kid":"k1","n":"AQAB","e":"AQAB"}]}"#;
+
+fn oidc_providers(s: &dyn Store) {
+    let thumb = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280".to_owned();
+    let p = s
+        .create_oidc_provider(NewOidcProvider {
+            url: "https://token.example.com/tenant/".into(),
+            client_ids: vec!["app".into(), "app".into()],
+            thumbprints: vec![thumb.clone()],
+            signing_keys: None,
+            tags: vec![],
+        })
+        .unwrap();
+    assert_eq!(p.arn, "arn:aws:iam::123456789012:oidc-provider/token.example.com/tenant");
+    assert_eq!(
+        (p.url.as_str(), p.client_ids.as_slice()),
+        ("https://token.example.com/tenant", ["app".to_owned()].as_slice())
+    );
+    let dup = NewOidcProvider { url: "https://token.example.com/tenant".into(), ..NewOidcProvider::default() };
+    assert_eq!(code(s.create_oidc_provider(dup)), ErrorCode::EntityAlreadyExists);
+    let http = NewOidcProvider { url: "http://insecure.example.com".into(), ..NewOidcProvider::default() };
+    assert_eq!(code(s.create_oidc_provider(http)), ErrorCode::InvalidInput);
+    let bad_thumb = NewOidcProvider {
+        url: "https://a.example.com".into(),
+        thumbprints: vec!["xyz".into()],
+        ..NewOidcProvider::default()
+    };
+    assert_eq!(code(s.create_oidc_provider(bad_thumb)), ErrorCode::ValidationError);
+    s.add_oidc_client_id(&p.arn, "other").unwrap();
+    s.add_oidc_client_id(&p.arn, "other").unwrap();
+    s.remove_oidc_client_id(&p.arn, "app").unwrap();
+    assert_eq!(s.oidc_provider(&p.arn).unwrap().client_ids, ["other"]);
+    assert_eq!(code(s.update_oidc_thumbprints(&p.arn, vec![thumb.clone(); 6])), ErrorCode::LimitExceeded);
+    s.update_oidc_thumbprints(&p.arn, vec![]).unwrap();
+    assert!(s.oidc_provider(&p.arn).unwrap().thumbprints.is_empty());
+    assert_eq!(code(s.set_oidc_signing_keys(&p.arn, Some("{\"no\":1}"))), ErrorCode::InvalidInput);
+    s.set_oidc_signing_keys(&p.arn, Some(JWKS)).unwrap();
+    assert_eq!(s.oidc_provider(&p.arn).unwrap().signing_keys.as_deref(), Some(JWKS));
+    assert_eq!(s.list_oidc_providers().unwrap().len(), 1);
+    s.delete_oidc_provider(&p.arn).unwrap();
+    assert_eq!(code(s.oidc_provider(&p.arn)), ErrorCode::NoSuchEntity);
+    assert_eq!(code(s.delete_oidc_provider(&p.arn)), ErrorCode::NoSuchEntity);
+}
+
+fn saml_metadata(entity: &str) -> String {
+    format!(
+        r#"<?xml version="1.0"?><EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{entity}"><IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">{}</IDPSSODescriptor></EntityDescriptor>"#,
+        "<!-- padding -->".repeat(70)
+    )
+}
+
+fn saml_providers(s: &dyn Store) {
+    let p = s.create_saml_provider("corp-idp", &saml_metadata("https://idp.example.com"), vec![]).unwrap();
+    assert_eq!(p.arn, "arn:aws:iam::123456789012:saml-provider/corp-idp");
+    assert_eq!(code(s.create_saml_provider("corp-idp", &saml_metadata("x"), vec![])), ErrorCode::EntityAlreadyExists);
+    assert_eq!(code(s.create_saml_provider("bad name", &saml_metadata("x"), vec![])), ErrorCode::ValidationError);
+    assert_eq!(code(s.create_saml_provider("short", "<EntityDescriptor/>", vec![])), ErrorCode::ValidationError);
+    s.update_saml_provider(&p.arn, &saml_metadata("https://idp2.example.com")).unwrap();
+    assert!(s.saml_provider(&p.arn).unwrap().metadata_document.contains("idp2"));
+    assert_eq!(s.list_saml_providers().unwrap().len(), 1);
+    s.delete_saml_provider(&p.arn).unwrap();
+    assert_eq!(code(s.saml_provider(&p.arn)), ErrorCode::NoSuchEntity);
+}
+
+fn resource_tags(s: &dyn Store) {
+    let arn = s
+        .create_policy(NewPolicy {
+            name: "p".into(),
+            document: DOC.into(),
+            tags: vec![Tag::new("a", "1")],
+            ..NewPolicy::default()
+        })
+        .unwrap()
+        .arn;
+    s.create_instance_profile("ip", None, vec![]).unwrap();
+    let oidc = s
+        .create_oidc_provider(NewOidcProvider { url: "https://o.example.com".into(), ..NewOidcProvider::default() })
+        .unwrap()
+        .arn;
+    let saml = s.create_saml_provider("idp", &saml_metadata("e"), vec![]).unwrap().arn;
+    for r in [
+        Taggable::Policy(&arn),
+        Taggable::InstanceProfile("IP"),
+        Taggable::OidcProvider(&oidc),
+        Taggable::SamlProvider(&saml),
+    ] {
+        // Keys are case-sensitive on these resources: `Env` and `env` are two tags.
+        s.tag_resource(r, vec![Tag::new("Env", "prod"), Tag::new("env", "x")]).unwrap();
+        s.tag_resource(r, vec![Tag::new("Env", "dev")]).unwrap();
+        let tags = s.resource_tags(r).unwrap();
+        assert!(tags.contains(&Tag::new("Env", "dev")) && tags.contains(&Tag::new("env", "x")), "{r:?}: {tags:?}");
+        s.untag_resource(r, &["env".to_owned()]).unwrap();
+        assert!(!s.resource_tags(r).unwrap().iter().any(|t| t.key == "env"), "{r:?}");
+        let too_many: Vec<Tag> = (0..51).map(|i| Tag::new(format!("k{i}"), "v")).collect();
+        assert_eq!(code(s.tag_resource(r, too_many)), ErrorCode::LimitExceeded, "{r:?}");
+    }
+    assert!(s.resource_tags(Taggable::Policy(&arn)).unwrap().contains(&Tag::new("a", "1")));
+    assert_eq!(s.policy(&arn).unwrap().tags, s.resource_tags(Taggable::Policy(&arn)).unwrap());
+    assert_eq!(
+        code(s.tag_resource(Taggable::Policy("arn:aws:iam::aws:policy/ReadOnlyAccess"), vec![Tag::new("a", "b")])),
+        ErrorCode::UnmodifiableEntity
+    );
+    assert_eq!(code(s.tag_resource(Taggable::InstanceProfile("none"), vec![])), ErrorCode::NoSuchEntity);
+    assert_eq!(
+        code(s.resource_tags(Taggable::MfaDevice("arn:aws:iam::123456789012:mfa/none"))),
+        ErrorCode::NoSuchEntity
+    );
+}
+
+fn snapshot_lookups(s: &dyn Store) {
+    let arn =
+        s.create_policy(NewPolicy { name: "Mine".into(), document: DOC.into(), ..NewPolicy::default() }).unwrap().arn;
+    s.create_role(NewRole {
+        name: "r".into(),
+        assume_role_policy_document: TRUST.into(),
+        max_session_duration: Some(7200),
+        ..NewRole::default()
+    })
+    .unwrap();
+    let snap = s.snapshot();
+    assert_eq!(snap.managed_policy(&arn).unwrap().id, arn);
+    assert!(snap.managed_policy("arn:aws:iam::123456789012:policy/other/Mine").is_none());
+    let aws = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    assert_eq!(snap.managed_policy(aws).unwrap().id, aws);
+    assert_eq!(snap.role("r").unwrap().max_session_duration, Some(7200));
 }

@@ -338,6 +338,7 @@ fn managed_policies_and_versions(s: &impl Store) {
             path: Some("/team/".into()),
             document: DOC.into(),
             description: Some("reads".into()),
+            ..NewPolicy::default()
         })
         .unwrap();
     assert_eq!(p.arn, "arn:aws:iam::123456789012:policy/team/read");

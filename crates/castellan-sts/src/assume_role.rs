@@ -1,0 +1,465 @@
+//! `AssumeRole`: who may assume which role, and the credentials of the new session.
+//!
+//! The decision is one evaluation by `castellan-eval` of `sts:AssumeRole` on the role's ARN,
+//! with the caller as principal, the caller's identity policies, boundary and session policies
+//! on one side and the role's trust policy as the resource policy on the other. The evaluator
+//! applies AWS's rules for trust policies: the trust policy must always allow; in the same
+//! account a grant naming the caller (user or session ARN) suffices, a grant naming the role the
+//! calling session belongs to counts with its identity policies, and a grant naming the account
+//! only delegates to the caller's identity policies; across accounts both sides must allow.
+//! Passing tags also needs `sts:TagSession`, and a session with a source identity (set now or
+//! carried along a chain) needs `sts:SetSourceIdentity`, each evaluated the same way.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use castellan_credentials::{
+    AccessKeyId, AccessKeyKind, Clock, MfaFacts, SecretString, UnixTime, access_key::generate_secret_access_key,
+};
+use castellan_eval::{Context, ContextValue, Layers, NamedPolicy, Outcome, Principal, Request, evaluate};
+use castellan_policy::{AccountId, Policy, PolicyKind};
+use castellan_store::{PrincipalPolicies, Snapshot, Store, Tag};
+use rand::{CryptoRng, Rng};
+
+use crate::error::{StsError, StsErrorCode};
+use crate::session::{assumed_role_arn, iso8601, merge_tags, user_principal};
+use crate::token::{SessionClaims, SessionKind, SessionToken, SessionTokenService, TokenError};
+use crate::validate::{self, DurationRule};
+
+/// The stores of the accounts this service knows, by 12-digit account id: implemented by
+/// `castellan_store::Directory`, and by a map of stores for tests.
+pub trait Accounts {
+    /// The store of `account_id`, if the account exists.
+    fn store(&self, account_id: &str) -> Option<Arc<dyn Store>>;
+}
+
+impl Accounts for castellan_store::Directory {
+    fn store(&self, account_id: &str) -> Option<Arc<dyn Store>> {
+        self.account(account_id).ok()
+    }
+}
+
+impl Accounts for BTreeMap<String, Arc<dyn Store>> {
+    fn store(&self, account_id: &str) -> Option<Arc<dyn Store>> {
+        self.get(account_id).cloned()
+    }
+}
+
+/// Checks an MFA code presented with `SerialNumber` and `TokenCode` (the store keeps no MFA
+/// devices yet, so the layer above that holds them answers).
+pub trait MfaVerifier {
+    /// Whether `code` is a valid, unused code of the device `serial_number` belonging to
+    /// `caller_arn` at `now` (a successful check consumes the code).
+    fn verify(&self, caller_arn: &str, serial_number: &str, code: &str, now: UnixTime) -> bool;
+}
+
+/// Who calls `AssumeRole`, as authenticated by the request's signature.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    /// An IAM user signing with a long-term access key.
+    User {
+        /// The user's account.
+        account: String,
+        /// The user's name.
+        name: String,
+    },
+    /// The root user signing with a long-term access key.
+    Root {
+        /// The account.
+        account: String,
+    },
+    /// A temporary session, from its opened token.
+    Session(Box<SessionClaims>),
+}
+
+/// `AssumeRole`'s parameters.
+#[derive(Debug, Clone, Default)]
+pub struct AssumeRoleRequest {
+    /// `RoleArn`.
+    pub role_arn: String,
+    /// `RoleSessionName`.
+    pub role_session_name: String,
+    /// `PolicyArns`.
+    pub policy_arns: Vec<String>,
+    /// `Policy`.
+    pub policy: Option<String>,
+    /// `DurationSeconds`.
+    pub duration_seconds: Option<i64>,
+    /// `Tags`.
+    pub tags: Vec<Tag>,
+    /// `TransitiveTagKeys`.
+    pub transitive_tag_keys: Vec<String>,
+    /// `ExternalId`.
+    pub external_id: Option<String>,
+    /// `SerialNumber`.
+    pub serial_number: Option<String>,
+    /// `TokenCode`.
+    pub token_code: Option<String>,
+    /// `SourceIdentity`.
+    pub source_identity: Option<String>,
+}
+
+/// `Credentials`: a temporary key pair and its session token.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// `AccessKeyId` (`ASIA...`).
+    pub access_key_id: AccessKeyId,
+    /// `SecretAccessKey`.
+    pub secret_access_key: SecretString,
+    /// `SessionToken`.
+    pub session_token: SessionToken,
+    /// `Expiration`.
+    pub expiration: UnixTime,
+}
+
+impl Credentials {
+    /// `Expiration` in ISO 8601, as the response writes it.
+    pub fn expiration_iso8601(&self) -> String {
+        iso8601(self.expiration)
+    }
+}
+
+/// `AssumedRoleUser`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AssumedRoleUser {
+    /// `AssumedRoleId`: `AROA...:SESSION`.
+    pub assumed_role_id: String,
+    /// `Arn`: `arn:aws:sts::ACCT:assumed-role/ROLE/SESSION`.
+    pub arn: String,
+}
+
+/// `AssumeRoleResult`, with the claims sealed in the token (for auditing and tests).
+#[derive(Debug, Clone)]
+pub struct AssumeRoleResponse {
+    /// `Credentials`.
+    pub credentials: Credentials,
+    /// `AssumedRoleUser`.
+    pub assumed_role_user: AssumedRoleUser,
+    /// `PackedPolicySize`: present when session policies or session tags were passed or
+    /// inherited.
+    pub packed_policy_size: Option<u32>,
+    /// `SourceIdentity`, when the session has one.
+    pub source_identity: Option<String>,
+    /// What the session token says.
+    pub claims: SessionClaims,
+}
+
+/// The STS service over a set of accounts: the stores, the token keys, the clock and (when the
+/// layer above has MFA devices) an MFA verifier.
+#[derive(Clone, Copy)]
+pub struct Sts<'a> {
+    /// The accounts' stores.
+    pub accounts: &'a dyn Accounts,
+    /// The session token keys.
+    pub tokens: &'a SessionTokenService,
+    /// The clock.
+    pub clock: &'a dyn Clock,
+    /// The MFA verifier; without one, any `TokenCode` is refused.
+    pub mfa: Option<&'a dyn MfaVerifier>,
+}
+
+/// The policies a caller brings to a decision, owned so that `Layers` can borrow them.
+struct CallerSide {
+    principal: Principal,
+    policies: Arc<PrincipalPolicies>,
+    session: Vec<(String, Arc<Policy>)>,
+    claims: Option<SessionClaims>,
+}
+
+fn not_authorized(caller: &str, role_arn: &str) -> StsError {
+    StsError::access_denied(format!(
+        "User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+    ))
+}
+
+pub(crate) fn invalid_token() -> StsError {
+    TokenError::Tampered.to_sts_error()
+}
+
+/// The last segment of an entity ARN's resource (`role/a/b/R` → `R`).
+fn entity_name(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or_default()
+}
+
+impl Sts<'_> {
+    fn snapshot(&self, account: &str) -> Option<Arc<Snapshot>> {
+        self.accounts.store(account).map(|s| s.snapshot())
+    }
+
+    /// The caller as a principal with its identity layers and session policies.
+    fn caller_side(&self, caller: &Caller, role_arn: &str, now: UnixTime) -> Result<CallerSide, StsError> {
+        match caller {
+            Caller::Root { .. } => Err(StsError::access_denied("Roles may not be assumed by root accounts.")),
+            Caller::User { account, name } => {
+                let snapshot = self.snapshot(account).ok_or_else(invalid_token)?;
+                let policies = Arc::clone(snapshot.user(name).ok_or_else(invalid_token)?);
+                let principal = user_principal(&policies)?;
+                Ok(CallerSide { principal, policies, session: Vec::new(), claims: None })
+            }
+            Caller::Session(claims) => {
+                if claims.is_expired(now) {
+                    return Err(TokenError::Expired { expired_at: claims.expires_at }.to_sts_error());
+                }
+                let snapshot = self.snapshot(&claims.account).ok_or_else(invalid_token)?;
+                let policies = match claims.kind {
+                    SessionKind::RootSession => {
+                        return Err(StsError::access_denied("Roles may not be assumed by root accounts."));
+                    }
+                    // Federated users' credentials may call no STS operation but GetCallerIdentity.
+                    SessionKind::FederatedUser => return Err(not_authorized(&claims.principal_arn, role_arn)),
+                    SessionKind::UserSession => {
+                        let p = snapshot.user(entity_name(&claims.principal_arn)).ok_or_else(invalid_token)?;
+                        // A user deleted and created again is another user: its old sessions end.
+                        if p.unique_id != claims.principal_id {
+                            return Err(invalid_token());
+                        }
+                        Arc::clone(p)
+                    }
+                    SessionKind::AssumedRole => {
+                        let role_arn = claims.role_arn.as_deref().unwrap_or_default();
+                        let p = snapshot.role(entity_name(role_arn)).ok_or_else(invalid_token)?;
+                        if Some(p.unique_id.as_str()) != claims.role_id.as_deref() {
+                            return Err(invalid_token());
+                        }
+                        Arc::clone(p)
+                    }
+                };
+                let mut session = Vec::new();
+                if let Some(text) = &claims.policy {
+                    let policy = Policy::parse(text, PolicyKind::Session).map_err(|_| invalid_token())?;
+                    session.push(("session-policy".to_owned(), Arc::new(policy)));
+                }
+                for arn in &claims.policy_arns {
+                    // A managed session policy deleted since the session began allows nothing.
+                    let policy = snapshot
+                        .managed_policy(arn)
+                        .map(|p| Arc::clone(&p.policy))
+                        .unwrap_or_else(|| Arc::new(Policy { version: None, id: None, statements: Vec::new() }));
+                    session.push((arn.clone(), policy));
+                }
+                let principal = claims.principal(&policies.tags)?;
+                Ok(CallerSide { principal, policies, session, claims: Some((**claims).clone()) })
+            }
+        }
+    }
+
+    /// `AssumeRole` by `caller` at the clock's time. `context` holds the request's own keys
+    /// (`aws:SourceIp`, `aws:SecureTransport`, ...); the principal's, the session's and STS's
+    /// keys are added here.
+    pub fn assume_role<R: Rng + CryptoRng + ?Sized>(
+        &self,
+        caller: &Caller,
+        request: &AssumeRoleRequest,
+        context: &Context,
+        rng: &mut R,
+    ) -> Result<AssumeRoleResponse, StsError> {
+        let now = self.clock.now();
+        // 1. Shapes, before anything is looked up.
+        validate::role_session_name(&request.role_session_name)?;
+        let role_arn = validate::role_arn(&request.role_arn)?;
+        if let Some(id) = &request.external_id {
+            validate::external_id(id)?;
+        }
+        validate::mfa_parameters(request.serial_number.as_deref(), request.token_code.as_deref())?;
+        if let Some(si) = &request.source_identity {
+            validate::source_identity(si)?;
+        }
+        let policies = validate::session_policies(request.policy.as_deref(), &request.policy_arns)?;
+        validate::session_tags(&request.tags)?;
+        validate::transitive_tag_keys(&request.transitive_tag_keys, &request.tags)?;
+
+        // 2. The caller.
+        let side = self.caller_side(caller, role_arn.as_str(), now)?;
+        let caller_arn = side.principal.arn.as_ref().map(|a| a.as_str().to_owned()).unwrap_or_default();
+        let parent = side.claims.as_ref();
+        let chained = parent.is_some_and(|c| c.kind == SessionKind::AssumedRole);
+
+        // 3. The role: unknown roles are refused like forbidden ones, so callers learn nothing.
+        let role_account = role_arn.account();
+        let role_store =
+            self.accounts.store(role_account).ok_or_else(|| not_authorized(&caller_arn, role_arn.as_str()))?;
+        let role_name = entity_name(role_arn.resource());
+        let role = match role_store.role(role_name) {
+            Ok(r) if r.arn == role_arn.as_str() => r,
+            _ => return Err(not_authorized(&caller_arn, role_arn.as_str())),
+        };
+        let role_snapshot = role_store.snapshot();
+        let trust = role_snapshot
+            .role(role_name)
+            .and_then(|p| p.trust.clone())
+            .ok_or_else(|| not_authorized(&caller_arn, role_arn.as_str()))?;
+
+        // 4. Rules that depend on the caller and the role.
+        let duration = validate::duration(
+            DurationRule::AssumeRole { role_max: role.max_session_duration, chained },
+            request.duration_seconds,
+        )?;
+        let source_identity = validate::source_identity_along_chain(
+            parent.and_then(|c| c.source_identity.as_deref()),
+            request.source_identity.as_deref(),
+        )?;
+        let (inherited_tags, inherited_keys) = match parent {
+            Some(c) if c.kind == SessionKind::AssumedRole => {
+                let keys = c.transitive_tag_keys.clone();
+                let tags: Vec<Tag> =
+                    c.tags.iter().filter(|t| keys.iter().any(|k| k.eq_ignore_ascii_case(&t.key))).cloned().collect();
+                (tags, keys)
+            }
+            _ => (Vec::new(), Vec::new()),
+        };
+        validate::inherited_transitive_tags(&request.tags, &inherited_keys)?;
+        let session_tags = merge_tags(&inherited_tags, &request.tags);
+        let mut transitive_keys = inherited_keys.clone();
+        for k in &request.transitive_tag_keys {
+            if !transitive_keys.iter().any(|t| t.eq_ignore_ascii_case(k)) {
+                transitive_keys.push(k.clone());
+            }
+        }
+        let packed = validate::packed_policy_size(
+            request.policy.as_deref(),
+            &request.policy_arns,
+            &session_tags,
+            &transitive_keys,
+        )?;
+        let packed_policy_size = (!policies.is_empty() || !session_tags.is_empty()).then_some(packed);
+        // Managed session policies must exist in the role's account.
+        for arn in &policies.arns {
+            if role_snapshot.managed_policy(arn).is_none() {
+                return Err(StsError::new(
+                    StsErrorCode::MalformedPolicyDocument,
+                    format!("Policy {arn} does not exist or is not attachable."),
+                ));
+            }
+        }
+
+        // 5. MFA: a code in the request, or the calling session's own MFA.
+        let mfa = match (&request.serial_number, &request.token_code) {
+            (Some(serial), Some(code)) => {
+                let ok = self.mfa.is_some_and(|v| v.verify(&caller_arn, serial, code, now));
+                if !ok {
+                    return Err(StsError::access_denied(
+                        "MultiFactorAuthentication failed with invalid MFA one time pass code.",
+                    ));
+                }
+                MfaFacts::authenticated(now)
+            }
+            _ => parent.map_or_else(MfaFacts::absent, |c| c.mfa),
+        };
+
+        // 6. The request context.
+        let mut ctx = context.clone();
+        if let Some(c) = parent {
+            c.fill_context(now, &mut ctx);
+        }
+        if mfa.present {
+            ctx.set("aws:MultiFactorAuthPresent", "true");
+            if let Some(age) = mfa.multi_factor_auth_age(now) {
+                ctx.set("aws:MultiFactorAuthAge", &age.to_string());
+            }
+        }
+        side.principal.fill_context(&mut ctx);
+        ctx.set_default("aws:CurrentTime", &iso8601(now));
+        ctx.set_default("aws:EpochTime", &now.seconds.to_string());
+        ctx.set("sts:RoleSessionName", &request.role_session_name);
+        if let Some(id) = &request.external_id {
+            ctx.set("sts:ExternalId", id);
+        }
+        if let Some(si) = &source_identity {
+            ctx.set("sts:SourceIdentity", si);
+        }
+        if let Some(d) = request.duration_seconds {
+            ctx.set("sts:DurationSeconds", &d.to_string());
+        }
+        if !request.tags.is_empty() {
+            for t in &request.tags {
+                ctx.set(&format!("aws:RequestTag/{}", t.key), &t.value);
+            }
+            ctx.insert("aws:TagKeys", ContextValue::multi(request.tags.iter().map(|t| t.key.as_str())));
+        }
+        if !request.transitive_tag_keys.is_empty() {
+            ctx.insert(
+                "sts:TransitiveTagKeys",
+                ContextValue::multi(request.transitive_tag_keys.iter().map(String::as_str)),
+            );
+        }
+        // Transitive tags of the calling session override the role's tags of the same key.
+        for t in merge_tags(&role.tags, &inherited_tags) {
+            ctx.set(&format!("aws:ResourceTag/{}", t.key), &t.value);
+        }
+
+        // 7. The decisions.
+        let layers = Layers {
+            identity: side.policies.identity.iter().map(|p| NamedPolicy { id: &p.id, policy: &p.policy }).collect(),
+            resource: vec![NamedPolicy { id: &trust.id, policy: &trust.policy }],
+            permissions_boundary: side.policies.boundary.as_ref().map(|p| NamedPolicy { id: &p.id, policy: &p.policy }),
+            session: side.session.iter().map(|(id, p)| NamedPolicy { id, policy: p }).collect(),
+            ..Layers::default()
+        };
+        let resource_account = AccountId::parse(role_account).ok();
+        let decide = |action: &str| {
+            let req = Request {
+                principal: &side.principal,
+                action,
+                resource: role_arn.as_str(),
+                resource_account,
+                context: &ctx,
+            };
+            evaluate(&req, &layers)
+        };
+        let mut actions = vec!["sts:AssumeRole"];
+        if !request.tags.is_empty() {
+            actions.push("sts:TagSession");
+        }
+        if source_identity.is_some() {
+            actions.push("sts:SetSourceIdentity");
+        }
+        for action in actions {
+            if decide(action).outcome != Outcome::Allow {
+                return Err(StsError::access_denied(format!(
+                    "User: {caller_arn} is not authorized to perform: {action} on resource: {}",
+                    role_arn.as_str()
+                )));
+            }
+        }
+
+        // 8. The session.
+        let access_key_id = AccessKeyId::generate(AccessKeyKind::Temporary, rng);
+        let secret = generate_secret_access_key(rng);
+        let session_arn = assumed_role_arn(&role_arn, &request.role_session_name);
+        let assumed_role_id = format!("{}:{}", role.role_id, request.role_session_name);
+        let expiration = UnixTime::from_seconds(now.seconds.saturating_add(i64::from(duration)));
+        let chain_origin = match parent {
+            Some(c) => c.chain_origin.clone().or_else(|| Some(c.principal_arn.clone())),
+            None => Some(caller_arn.clone()),
+        };
+        let claims = SessionClaims {
+            account: role_account.to_owned(),
+            kind: SessionKind::AssumedRole,
+            principal_arn: session_arn.clone(),
+            principal_id: assumed_role_id.clone(),
+            role_arn: Some(role.arn.clone()),
+            role_id: Some(role.role_id.clone()),
+            session_name: Some(request.role_session_name.clone()),
+            access_key_id: access_key_id.clone(),
+            secret_access_key: secret.clone(),
+            issued_at: now,
+            expires_at: expiration,
+            policy: request.policy.clone(),
+            policy_arns: request.policy_arns.clone(),
+            tags: session_tags,
+            transitive_tag_keys: transitive_keys,
+            source_identity: source_identity.clone(),
+            mfa,
+            chained,
+            chain_origin,
+        };
+        let session_token = self.tokens.issue(&claims, rng)?;
+        Ok(AssumeRoleResponse {
+            credentials: Credentials { access_key_id, secret_access_key: secret, session_token, expiration },
+            assumed_role_user: AssumedRoleUser { assumed_role_id, arn: session_arn },
+            packed_policy_size,
+            source_identity,
+            claims,
+        })
+    }
+}

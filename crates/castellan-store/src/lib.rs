@@ -8,25 +8,25 @@
 //! Each operation validates everything before it changes anything, so a refused call leaves the
 //! store as it was. Time comes from an injected `Clock` and unique ids from an injected RNG.
 //!
-//! # Status
+//! A [`Directory`] holds the accounts of one Castellan, in memory ([`Directory::in_memory`]) or
+//! in a data directory ([`Directory::open`]); each account is a [`Store`]. [`MemoryStore`] and
+//! [`DurableStore`] are one account on its own, in memory or in a data directory.
 //!
-//! This is the first step of the store (issue 4). Done: users, groups and membership, roles
-//! (trust policy, session duration, description, permissions boundary, tags), customer managed
-//! policies with versions, AWS managed policies (read-only, shipped in
-//! `data/aws-managed-policies.json`; attachable, usable as boundaries, listed with
-//! [`PolicyScope`], in snapshots as layers), attachments, inline policies, tags on users and roles, quotas,
-//! deletion preconditions, listing with path prefixes and pagination, in two backends (one account
-//! per store) sharing one state and one copy of the rules: in memory ([`MemoryStore`]) and
-//! durable ([`DurableStore`], SQLite in a data directory, each write one transaction committed
-//! before it is acknowledged); the authorization read path ([`Store::snapshot`]: an immutable
-//! [`Snapshot`] of every principal's parsed policy layers, published after each committed write,
-//! rebuilt only for the principals the write touched) and its concurrency test; trust-policy
-//! principals stored as unique ids and shown as ARNs (`Invalid principal in policy` for a user
-//! or role of the account that does not exist; a deleted entity shows its raw id and its
-//! recreation does not match), with [`Store::update_assume_role_policy`]. Not yet: accounts
-//! and the root user, older versions of AWS managed policies, access key, login profile and MFA records, instance profiles, OIDC and SAML providers,
-//! organizations, permissions boundaries on users, update operations (`UpdateRole`,
-//! `UpdateUser`, ...), benchmarks (snapshot update latency, memory per principal).
+//! # What it holds
+//!
+//! Accounts (alias, the root user's credentials, the password policy), users, groups and
+//! membership, roles (trust policy with principals kept as unique ids, session duration,
+//! description, permissions boundary), customer managed policies with versions, AWS managed
+//! policies (read-only, shipped in `data/aws-managed-policies.json`), attachments, inline
+//! policies, permissions boundaries on users and roles, instance profiles, access keys, login
+//! profiles and virtual MFA devices of users and the root user (secrets sealed, passwords hashed),
+//! OIDC and SAML providers, tags on every taggable entity, and the organizations' state of
+//! `castellan-org`. Every write checks AWS's names, quotas and preconditions first and is one
+//! transaction; [`Store::snapshot`] is the authorization read path, an immutable [`Snapshot`] of
+//! every principal's parsed policy layers published after each committed write.
+//!
+//! Not yet: older versions of AWS managed policies, SSH keys, signing and server certificates,
+//! service-specific credentials, FIDO devices, the credential report and last-accessed data.
 
 mod aws;
 mod credentials;

@@ -11,9 +11,12 @@
 //! calls alone. Memory: `VmRSS` of `/proc/self/status` before and after populating, divided by the
 //! principals created (an estimate: allocator slack counts too), for `MemoryStore` only (the
 //! process's freed memory would hide `DurableStore`'s growth; its state is the same in-memory
-//! state plus SQLite's page cache). The
-//! "1,000 accounts" figure is 1,000 separate `MemoryStore`s (a store holds one account), each
-//! with 5 users and 1 role, the RSS growth divided by 1,000.
+//! state plus SQLite's page cache).
+//!
+//! 1,000 accounts: one `Directory` (in memory, then in a data directory) holding 1,000 accounts,
+//! each with 5 users (one AWS managed policy attached each) and 1 role; every account creation and
+//! every write is timed alone (accounts are written round-robin, so consecutive writes go to
+//! different accounts), and the in-memory directory's RSS growth is divided by 1,000.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -21,7 +24,7 @@ use std::time::{Duration, Instant};
 use castellan_credentials::FixedClock;
 use castellan_policy::AccountId;
 use castellan_store::{
-    DurableStore, Entity, MemoryStore, NewPolicy, NewRole, NewUser, PageRequest, PolicyScope, Store, Tag,
+    Directory, DurableStore, Entity, MemoryStore, NewPolicy, NewRole, NewUser, PageRequest, PolicyScope, Store, Tag,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -57,25 +60,15 @@ pub(crate) fn store(_: &Settings) {
     let full = rss_kib();
     // Measured while the one account is still alive, so that freed pages do not hide growth.
     let accounts_before = rss_kib();
-    let stores: Vec<MemoryStore> = (0..1_000u64)
-        .map(|i| {
-            let id = AccountId::parse(&format!("{:012}", 100_000_000_000 + i)).unwrap_or_else(|e| panic!("{e:?}"));
-            let store = MemoryStore::new(id, clock(), StdRng::seed_from_u64(i));
-            for u in 0..5 {
-                create_user(&store, u);
-                attach(&store, Entity::User(&format!("user-{u}")), "arn:aws:iam::aws:policy/ReadOnlyAccess");
-            }
-            check(store.create_role(NewRole {
-                name: "role-0".to_owned(),
-                assume_role_policy_document: TRUST.to_owned(),
-                ..NewRole::default()
-            }));
-            store
-        })
-        .collect();
+    let directory = Directory::in_memory(clock(), StdRng::seed_from_u64(3));
+    let (creates, writes) = populate_accounts(&directory);
     let accounts_after = rss_kib();
-    let snapshots: usize = stores.iter().map(|s| s.snapshot().users().count()).sum();
-    drop(stores);
+    let snapshots: usize =
+        directory.account_ids().iter().filter_map(|id| directory.snapshot(id)).map(|s| s.users().count()).sum();
+    let label = format!("{ACCOUNTS} accounts × (5 users + 1 role)");
+    row("Directory (memory)", &label, "create account", creates);
+    row("Directory (memory)", &label, "CreateUser / AttachUserPolicy / CreateRole, round-robin", writes);
+    drop(directory);
     drop(memory);
 
     let dir = std::env::temp_dir().join(format!("castellan-bench-store-{}", std::process::id()));
@@ -85,6 +78,16 @@ pub(crate) fn store(_: &Settings) {
     run("DurableStore", &durable, DURABLE_USERS, DURABLE_ROLES, DURABLE_TAG_WRITES);
     drop(durable);
     let _ = std::fs::remove_dir_all(&dir);
+    let directory = Directory::open(&dir, clock(), StdRng::seed_from_u64(4)).unwrap_or_else(|e| panic!("{e}"));
+    let (creates, writes) = populate_accounts(&directory);
+    drop(directory);
+    let reopen =
+        timed(|| drop(Directory::open(&dir, clock(), StdRng::seed_from_u64(5)).unwrap_or_else(|e| panic!("{e}"))));
+    let _ = std::fs::remove_dir_all(&dir);
+    let label = format!("{ACCOUNTS} accounts × (5 users + 1 role)");
+    row("Directory (durable)", &label, "create account", creates);
+    row("Directory (durable)", &label, "CreateUser / AttachUserPolicy / CreateRole, round-robin", writes);
+    row("Directory (durable)", &label, "open the data directory (load every account)", vec![reopen]);
 
     println!();
     println!("Memory (VmRSS growth, KiB; estimate):");
@@ -99,11 +102,46 @@ pub(crate) fn store(_: &Settings) {
         (full - empty) as f64 / principals
     );
     println!(
-        "| 1,000 MemoryStores ({snapshots} users in all, 5 users + 1 role each) | {} KiB | {:.1} KiB per account |",
+        "| one Directory of {ACCOUNTS} accounts ({snapshots} users in all, 5 users + 1 role each) | {} KiB | {:.1} KiB per account |",
         accounts_after - accounts_before,
         (accounts_after - accounts_before) as f64 / 1_000.0
     );
     println!();
+}
+
+const ACCOUNTS: usize = 1_000;
+
+/// Creates [`ACCOUNTS`] accounts in `directory`, then their users and roles round-robin; returns
+/// the account creations' and the writes' times.
+fn populate_accounts(directory: &Directory) -> (Vec<Duration>, Vec<Duration>) {
+    let mut creates = Vec::with_capacity(ACCOUNTS);
+    let mut stores = Vec::with_capacity(ACCOUNTS);
+    for i in 0..ACCOUNTS {
+        let id = AccountId::parse(&format!("{:012}", 100_000_000_000 + i)).unwrap_or_else(|e| panic!("{e:?}"));
+        let start = Instant::now();
+        let store = check(directory.create_account(id));
+        creates.push(start.elapsed());
+        stores.push(store);
+    }
+    let mut writes = Vec::with_capacity(ACCOUNTS * 11);
+    for u in 0..5 {
+        for store in &stores {
+            writes.push(timed(|| create_user(store.as_ref(), u)));
+            writes.push(timed(|| {
+                attach(store.as_ref(), Entity::User(&format!("user-{u}")), "arn:aws:iam::aws:policy/ReadOnlyAccess");
+            }));
+        }
+    }
+    for store in &stores {
+        writes.push(timed(|| {
+            check(store.create_role(NewRole {
+                name: "role-0".to_owned(),
+                assume_role_policy_document: TRUST.to_owned(),
+                ..NewRole::default()
+            }));
+        }));
+    }
+    (creates, writes)
 }
 
 /// Populates `store` and prints its rows.

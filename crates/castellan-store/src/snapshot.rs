@@ -82,10 +82,62 @@ pub struct GroupPolicies {
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     generation: u64,
-    users: BTreeMap<String, Arc<PrincipalPolicies>>,
-    roles: BTreeMap<String, Arc<PrincipalPolicies>>,
-    groups: BTreeMap<String, Arc<GroupPolicies>>,
-    managed: BTreeMap<String, NamedPolicy>,
+    users: Sharded<Arc<PrincipalPolicies>>,
+    roles: Sharded<Arc<PrincipalPolicies>>,
+    groups: Sharded<Arc<GroupPolicies>>,
+    managed: Sharded<NamedPolicy>,
+}
+
+/// Shards per map of a snapshot.
+const SHARDS: usize = 64;
+
+/// A map split into shards by a hash of the key, each shard shared by `Arc` between snapshots: the
+/// next snapshot copies the shard pointers and then only the shards a write touches, so a write
+/// costs what it touched rather than the size of the account.
+#[derive(Debug, Clone)]
+pub(crate) struct Sharded<V> {
+    shards: Vec<Arc<BTreeMap<String, V>>>,
+}
+
+impl<V> Default for Sharded<V> {
+    /// Every shard starts as the same empty map (one allocation; a write copies what it fills).
+    fn default() -> Self {
+        let empty = Arc::new(BTreeMap::new());
+        Sharded { shards: vec![empty; SHARDS] }
+    }
+}
+
+/// FNV-1a of the key, reduced to a shard index.
+fn shard_of(key: &str) -> usize {
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    usize::try_from(hash % SHARDS as u64).unwrap_or(0)
+}
+
+impl<V: Clone> Sharded<V> {
+    pub(crate) fn get(&self, key: &str) -> Option<&V> {
+        self.shards.get(shard_of(key)).and_then(|s| s.get(key))
+    }
+
+    pub(crate) fn insert(&mut self, key: String, value: V) {
+        if let Some(shard) = self.shards.get_mut(shard_of(&key)) {
+            Arc::make_mut(shard).insert(key, value);
+        }
+    }
+
+    pub(crate) fn remove(&mut self, key: &str) -> Option<V> {
+        let shard = self.shards.get_mut(shard_of(key))?;
+        if !shard.contains_key(key) {
+            return None;
+        }
+        Arc::make_mut(shard).remove(key)
+    }
+
+    /// Every entry, by key.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&String, &V)> {
+        let mut all: Vec<(&String, &V)> = self.shards.iter().flat_map(|s| s.iter()).collect();
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        all.into_iter()
+    }
 }
 
 impl Snapshot {
@@ -179,7 +231,7 @@ impl Parsed {
 
 fn entity_layers(
     parsed: &mut Parsed,
-    managed: &BTreeMap<String, NamedPolicy>,
+    managed: &Sharded<NamedPolicy>,
     kind: &str,
     name: &str,
     policies: &Policies,
@@ -199,13 +251,13 @@ fn entity_layers(
 }
 
 /// The managed policy `key`: a customer managed policy of the snapshot or an AWS managed one.
-fn managed_layer(managed: &BTreeMap<String, NamedPolicy>, key: &str) -> Option<NamedPolicy> {
+fn managed_layer(managed: &Sharded<NamedPolicy>, key: &str) -> Option<NamedPolicy> {
     managed.get(key).or_else(|| aws::get(key).map(|p| &p.named)).cloned()
 }
 
 fn group_entry(
     parsed: &mut Parsed,
-    managed: &BTreeMap<String, NamedPolicy>,
+    managed: &Sharded<NamedPolicy>,
     rec: &GroupRec,
 ) -> Result<GroupPolicies, StoreError> {
     let name = rec.group.name.to_string();

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use castellan_credentials::FixedClock;
 use castellan_policy::AccountId;
 use castellan_store::{
-    DurableStore, Entity, ErrorCode, MAX_GROUPS, MemoryStore, NewOidcProvider, NewPolicy, NewRole, NewUser, Owner,
-    PageRequest, Store, StoreError, Tag, Taggable,
+    DurableStore, Entity, ErrorCode, MAX_GROUPS, MAX_INSTANCE_PROFILES, MAX_OIDC_PROVIDERS, MAX_POLICIES, MAX_ROLES,
+    MAX_SAML_PROVIDERS, MAX_USERS, MemoryStore, NewOidcProvider, NewPolicy, NewRole, NewUser, Owner, PageRequest,
+    Store, StoreError, Tag, Taggable,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -25,7 +26,7 @@ macro_rules! suite {
             suite!(@tests $make;
                 rename_user, rename_group, update_role, user_permissions_boundary, role_permissions_boundary,
                 instance_profiles, groups_per_account_quota, oidc_providers, saml_providers, resource_tags,
-                snapshot_lookups);
+                snapshot_lookups, account_quotas);
         }
     };
     (@tests $make:expr; $($name:ident),*) => {
@@ -350,4 +351,44 @@ fn snapshot_lookups(s: &dyn Store) {
     let aws = "arn:aws:iam::aws:policy/ReadOnlyAccess";
     assert_eq!(snap.managed_policy(aws).unwrap().id, aws);
     assert_eq!(snap.role("r").unwrap().max_session_duration, Some(7200));
+}
+
+/// Fills `quota` items with `create`, then checks the next is `LimitExceeded` naming `name`.
+fn fill(quota: usize, name: &str, create: impl Fn(usize) -> Result<(), StoreError>) {
+    for i in 0..quota {
+        create(i).unwrap();
+    }
+    let e = create(quota).unwrap_err();
+    assert_eq!((e.code(), e.http_status()), (ErrorCode::LimitExceeded, 409), "{name}: {e}");
+    assert!(e.message().contains(&format!("{name}: ")), "{e}");
+}
+
+fn account_quotas(s: &dyn Store) {
+    fill(MAX_USERS, "UsersPerAccount", |i| {
+        s.create_user(NewUser { name: format!("u{i}"), ..NewUser::default() }).map(drop)
+    });
+    fill(MAX_ROLES, "RolesPerAccount", |i| {
+        s.create_role(NewRole {
+            name: format!("r{i}"),
+            assume_role_policy_document: TRUST.into(),
+            ..NewRole::default()
+        })
+        .map(drop)
+    });
+    fill(MAX_POLICIES, "PoliciesPerAccount", |i| {
+        s.create_policy(NewPolicy { name: format!("p{i}"), document: DOC.into(), ..NewPolicy::default() }).map(drop)
+    });
+    fill(MAX_INSTANCE_PROFILES, "InstanceProfilesPerAccount", |i| {
+        s.create_instance_profile(&format!("ip{i}"), None, vec![]).map(drop)
+    });
+    fill(MAX_OIDC_PROVIDERS, "OpenIdConnectProvidersPerAccount", |i| {
+        s.create_oidc_provider(NewOidcProvider {
+            url: format!("https://idp{i}.example.com"),
+            ..NewOidcProvider::default()
+        })
+        .map(drop)
+    });
+    fill(MAX_SAML_PROVIDERS, "SamlProvidersPerAccount", |i| {
+        s.create_saml_provider(&format!("idp{i}"), &saml_metadata("e"), vec![]).map(drop)
+    });
 }

@@ -12,7 +12,8 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use castellan_credentials::Clock;
 use castellan_org::Organizations;
 use castellan_policy::AccountId;
-use rand::CryptoRng;
+use rand::rngs::StdRng;
+use rand::{CryptoRng, SeedableRng};
 
 use crate::credentials::AccessKey;
 use crate::durable::{Database, SqliteJournal};
@@ -133,8 +134,8 @@ impl Directory {
         Arc::clone(&self.organizations.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    /// Changes the organizations' state: `change` works on a copy (with the directory's RNG for
-    /// new ids); when it succeeds the copy is persisted in one transaction and published, and
+    /// Changes the organizations' state: `change` works on a copy (with an RNG seeded from the
+    /// directory's, for new ids; it may call the account stores); when it succeeds the copy is persisted in one transaction and published, and
     /// when it fails nothing changes. Changes are serialized.
     pub fn update_organizations<T, E: From<StoreError>>(
         &self,
@@ -142,10 +143,10 @@ impl Directory {
     ) -> Result<T, E> {
         let _writer = self.organizations_writer.lock().unwrap_or_else(PoisonError::into_inner);
         let mut next = Organizations::clone(&self.organizations());
-        let out = {
-            let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
-            change(&mut next, &mut **rng)?
-        };
+        // The change gets an RNG of its own (seeded from the directory's), so that it may call the
+        // account stores, which draw from the directory's RNG, without waiting for itself.
+        let mut rng = StdRng::from_rng(&mut *self.rng.lock().unwrap_or_else(PoisonError::into_inner));
+        let out = change(&mut next, &mut rng)?;
         if let Some(db) = &self.db {
             db.save_organizations(&next)?;
         }

@@ -11,9 +11,10 @@
 //!
 //! - `credentials`: password hashing and TOTP checks (see `credentials.rs`).
 //! - `store`: identity store writes, snapshot update latency and memory (see `store.rs`).
+//! - `sts`: `AssumeRole` calls per second and session token opening latency (see `sts.rs`).
 //!
 //! Usage: `castellan-bench [--rounds N] [--eval-time SECONDS] [SECTION...]`; sections: `parse`,
-//! `eval`, `sigv4`, `credentials`, `store`.
+//! `eval`, `sigv4`, `credentials`, `store`, `sts`.
 
 // Bad arguments or missing inputs end the run; a panic says why.
 #![allow(clippy::panic)]
@@ -27,6 +28,7 @@ use castellan_eval::CompiledLayers;
 
 mod credentials;
 mod store;
+mod sts;
 
 /// A section: prints its own table.
 type Section = fn(&Settings);
@@ -38,6 +40,7 @@ const SECTIONS: &[(&str, Section)] = &[
     ("sigv4", sigv4),
     ("credentials", credentials::credentials),
     ("store", store::store),
+    ("sts", sts::sts),
 ];
 
 /// How each measurement is taken.

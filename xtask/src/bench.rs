@@ -10,6 +10,7 @@
 //! - `sigv4`: SigV4 verifications per second, with and without the signing-key cache.
 //! - `credentials`: password hash time and TOTP checks per second (table only, no criterion bench).
 //! - `store`: identity store writes, snapshot update latency, memory (table only).
+//! - `sts`: `AssumeRole` calls per second, session token opening latency (table only).
 //!
 //! A new section (evaluator, store, sigv4) is a function here, listed in [`SECTIONS`], with a
 //! bench target and a section of the same name in `bench/`.
@@ -27,10 +28,10 @@ type Section = fn(&Options) -> Result<(), String>;
 
 /// The sections, in the order they run when none is named.
 const SECTIONS: &[(&str, Section)] =
-    &[("parse", parse), ("eval", eval), ("sigv4", sigv4), ("credentials", credentials), ("store", store)];
+    &[("parse", parse), ("eval", eval), ("sigv4", sigv4), ("credentials", credentials), ("store", store), ("sts", sts)];
 
 const USAGE: &str =
-    "usage: cargo xtask bench [--no-criterion] [SECTION...] (sections: parse, eval, sigv4, credentials, store)";
+    "usage: cargo xtask bench [--no-criterion] [SECTION...] (sections: parse, eval, sigv4, credentials, store, sts)";
 
 pub(crate) fn bench(args: &[String]) -> Result<(), String> {
     let mut options = Options { criterion: true };
@@ -82,6 +83,11 @@ fn credentials(_: &Options) -> Result<(), String> {
 /// for both backends. The table printer only.
 fn store(_: &Options) -> Result<(), String> {
     section("store", &Options { criterion: false })
+}
+
+/// STS: `AssumeRole` calls per second and session token opening latency. The table printer only.
+fn sts(_: &Options) -> Result<(), String> {
+    section("sts", &Options { criterion: false })
 }
 
 /// Runs the criterion bench target `name`, then the table printer's section `name`.

@@ -28,7 +28,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     ("castellan-cli", &["castellan", "castellan-policy", "castellan-eval"]),
-    ("castellan-bench", &["castellan-policy", "castellan-eval", "castellan-credentials", "castellan-store"]),
+    (
+        "castellan-bench",
+        &["castellan-policy", "castellan-eval", "castellan-credentials", "castellan-store", "castellan-sts"],
+    ),
 ];
 
 /// Crates that must never appear below the evaluator or the policy crate: they would bring IO,

@@ -1,8 +1,9 @@
 //! `AssumeRole`: who may assume which role, and the credentials of the new session.
 //!
 //! The decision is one evaluation by `castellan-eval` of `sts:AssumeRole` on the role's ARN,
-//! with the caller as principal, the caller's identity policies, boundary and session policies
-//! on one side and the role's trust policy as the resource policy on the other. The evaluator
+//! with the caller as principal, the caller's identity policies, boundary, session policies and
+//! its account's SCPs on one side and the role's trust policy and its account's RCPs on the
+//! other. The evaluator
 //! applies AWS's rules for trust policies: the trust policy must always allow; in the same
 //! account a grant naming the caller (user or session ARN) suffices, a grant naming the role the
 //! calling session belongs to counts with its identity policies, and a grant naming the account
@@ -14,15 +15,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use castellan_credentials::{
-    AccessKeyId, AccessKeyKind, Clock, MfaFacts, SecretString, UnixTime, access_key::generate_secret_access_key,
+    AccessKeyId, Clock, MfaFacts, SecretString, UnixTime, access_key::generate_secret_access_key,
 };
 use castellan_eval::{Context, ContextValue, Layers, NamedPolicy, Outcome, Principal, Request, evaluate};
-use castellan_policy::{AccountId, Policy, PolicyKind};
+use castellan_policy::{AccountId, Arn, Policy, PolicyKind};
 use castellan_store::{PrincipalPolicies, Snapshot, Store, Tag};
 use rand::{CryptoRng, Rng};
 
 use crate::error::{StsError, StsErrorCode};
-use crate::session::{assumed_role_arn, iso8601, merge_tags, user_principal};
+use crate::guardrails::{GuardPaths, Guardrails};
+use crate::mfa::MfaVerifier;
+use crate::session::{assumed_role_arn, iso8601, merge_tags, root_principal, user_principal};
 use crate::token::{SessionClaims, SessionKind, SessionToken, SessionTokenService, TokenError};
 use crate::validate::{self, DurationRule};
 
@@ -31,11 +34,17 @@ use crate::validate::{self, DurationRule};
 pub trait Accounts {
     /// The store of `account_id`, if the account exists.
     fn store(&self, account_id: &str) -> Option<Arc<dyn Store>>;
+    /// The account that owns the long-term access key `access_key_id` (`AKIA...`), if any.
+    fn access_key_account(&self, access_key_id: &str) -> Option<String>;
 }
 
 impl Accounts for castellan_store::Directory {
     fn store(&self, account_id: &str) -> Option<Arc<dyn Store>> {
         self.account(account_id).ok()
+    }
+
+    fn access_key_account(&self, access_key_id: &str) -> Option<String> {
+        self.find_access_key(access_key_id).map(|k| k.account_id)
     }
 }
 
@@ -43,14 +52,10 @@ impl Accounts for BTreeMap<String, Arc<dyn Store>> {
     fn store(&self, account_id: &str) -> Option<Arc<dyn Store>> {
         self.get(account_id).cloned()
     }
-}
 
-/// Checks an MFA code presented with `SerialNumber` and `TokenCode` (the store keeps no MFA
-/// devices yet, so the layer above that holds them answers).
-pub trait MfaVerifier {
-    /// Whether `code` is a valid, unused code of the device `serial_number` belonging to
-    /// `caller_arn` at `now` (a successful check consumes the code).
-    fn verify(&self, caller_arn: &str, serial_number: &str, code: &str, now: UnixTime) -> bool;
+    fn access_key_account(&self, access_key_id: &str) -> Option<String> {
+        self.iter().find(|(_, s)| s.access_key(access_key_id).is_ok()).map(|(id, _)| id.clone())
+    }
 }
 
 /// Who calls `AssumeRole`, as authenticated by the request's signature.
@@ -144,26 +149,66 @@ pub struct AssumeRoleResponse {
     pub claims: SessionClaims,
 }
 
-/// The STS service over a set of accounts: the stores, the token keys, the clock and (when the
-/// layer above has MFA devices) an MFA verifier.
+/// The STS service over a set of accounts: the stores, the token keys, the clock, an MFA
+/// verifier and the organization's guardrails.
 #[derive(Clone, Copy)]
 pub struct Sts<'a> {
     /// The accounts' stores.
     pub accounts: &'a dyn Accounts,
-    /// The session token keys.
+    /// The session token keys (they also seal authorization messages, under another context).
     pub tokens: &'a SessionTokenService,
     /// The clock.
     pub clock: &'a dyn Clock,
-    /// The MFA verifier; without one, any `TokenCode` is refused.
+    /// The MFA verifier (usually [`crate::StoreMfaVerifier`]); without one, any `TokenCode` is
+    /// refused.
     pub mfa: Option<&'a dyn MfaVerifier>,
+    /// SCPs and RCPs; `None` when no account is in an organization.
+    pub guardrails: Option<&'a dyn Guardrails>,
 }
 
 /// The policies a caller brings to a decision, owned so that `Layers` can borrow them.
-struct CallerSide {
-    principal: Principal,
-    policies: Arc<PrincipalPolicies>,
-    session: Vec<(String, Arc<Policy>)>,
-    claims: Option<SessionClaims>,
+pub(crate) struct CallerSide {
+    pub(crate) principal: Principal,
+    /// The user's or role's layers; `None` for the root user.
+    pub(crate) policies: Option<Arc<PrincipalPolicies>>,
+    pub(crate) session: Vec<(String, Arc<Policy>)>,
+    pub(crate) claims: Option<SessionClaims>,
+    /// The caller's account.
+    pub(crate) account: String,
+    /// The ARN of the user or root whose MFA devices a `TokenCode` is checked against: the
+    /// caller itself, or for a role session the identity its chain started from.
+    pub(crate) mfa_owner: Option<String>,
+}
+
+impl CallerSide {
+    /// The caller's ARN (the session's for a session).
+    pub(crate) fn arn(&self) -> String {
+        self.principal.arn.as_ref().map(|a| a.as_str().to_owned()).unwrap_or_default()
+    }
+
+    /// The caller-side layers (identity, boundary, session) and the guardrails given.
+    pub(crate) fn layers<'p>(&'p self, paths: &'p GuardPaths) -> Layers<'p> {
+        let named = |p: &'p castellan_store::NamedPolicy| NamedPolicy { id: &p.id, policy: &p.policy };
+        Layers {
+            identity: self.policies.as_ref().map(|p| p.identity.iter().map(named).collect()).unwrap_or_default(),
+            permissions_boundary: self.policies.as_ref().and_then(|p| p.boundary.as_ref()).map(named),
+            session: self.session.iter().map(|(id, p)| NamedPolicy { id, policy: p }).collect(),
+            scp: paths.scp_levels(),
+            rcp: paths.rcp_levels(),
+            ..Layers::default()
+        }
+    }
+
+    /// The guardrails that bear on this caller acting on a resource of `resource_account`
+    /// (`None`: a resource without RCPs).
+    pub(crate) fn guard_paths(
+        &self,
+        guardrails: Option<&dyn Guardrails>,
+        resource_account: Option<&str>,
+    ) -> GuardPaths {
+        let principal_arn = self.principal.principal_arn().map(|a| a.as_str().to_owned()).unwrap_or_default();
+        GuardPaths::new(guardrails, Some((&self.account, &principal_arn)), resource_account)
+    }
 }
 
 fn not_authorized(caller: &str, role_arn: &str) -> StsError {
@@ -182,38 +227,64 @@ fn entity_name(arn: &str) -> &str {
 }
 
 impl Sts<'_> {
-    fn snapshot(&self, account: &str) -> Option<Arc<Snapshot>> {
+    pub(crate) fn snapshot(&self, account: &str) -> Option<Arc<Snapshot>> {
         self.accounts.store(account).map(|s| s.snapshot())
     }
 
-    /// The caller as a principal with its identity layers and session policies.
-    fn caller_side(&self, caller: &Caller, role_arn: &str, now: UnixTime) -> Result<CallerSide, StsError> {
+    /// The caller as a principal with its identity layers and session policies. A user, account,
+    /// role or session that no longer exists (or was created again, with a new unique id) is
+    /// `InvalidClientTokenId`; an expired session is `ExpiredToken`. Federated users are
+    /// refused: their credentials may call no STS operation but `GetCallerIdentity`, which
+    /// does not come here.
+    pub(crate) fn caller_side(&self, caller: &Caller, action: &str, resource: &str) -> Result<CallerSide, StsError> {
+        let now = self.clock.now();
         match caller {
-            Caller::Root { .. } => Err(StsError::access_denied("Roles may not be assumed by root accounts.")),
+            Caller::Root { account } => {
+                self.accounts.store(account).ok_or_else(invalid_token)?;
+                let principal = root_principal("aws", account)?;
+                let arn = principal.arn.as_ref().map(|a| a.as_str().to_owned());
+                Ok(CallerSide {
+                    principal,
+                    policies: None,
+                    session: Vec::new(),
+                    claims: None,
+                    account: account.clone(),
+                    mfa_owner: arn,
+                })
+            }
             Caller::User { account, name } => {
                 let snapshot = self.snapshot(account).ok_or_else(invalid_token)?;
                 let policies = Arc::clone(snapshot.user(name).ok_or_else(invalid_token)?);
                 let principal = user_principal(&policies)?;
-                Ok(CallerSide { principal, policies, session: Vec::new(), claims: None })
+                Ok(CallerSide {
+                    principal,
+                    mfa_owner: Some(policies.arn.clone()),
+                    policies: Some(policies),
+                    session: Vec::new(),
+                    claims: None,
+                    account: account.clone(),
+                })
             }
             Caller::Session(claims) => {
                 if claims.is_expired(now) {
                     return Err(TokenError::Expired { expired_at: claims.expires_at }.to_sts_error());
                 }
                 let snapshot = self.snapshot(&claims.account).ok_or_else(invalid_token)?;
-                let policies = match claims.kind {
-                    SessionKind::RootSession => {
-                        return Err(StsError::access_denied("Roles may not be assumed by root accounts."));
+                let (policies, mfa_owner) = match claims.kind {
+                    SessionKind::RootSession => (None, Some(claims.principal_arn.clone())),
+                    SessionKind::FederatedUser => {
+                        return Err(StsError::access_denied(format!(
+                            "User: {} is not authorized to perform: {action} on resource: {resource}",
+                            claims.principal_arn
+                        )));
                     }
-                    // Federated users' credentials may call no STS operation but GetCallerIdentity.
-                    SessionKind::FederatedUser => return Err(not_authorized(&claims.principal_arn, role_arn)),
                     SessionKind::UserSession => {
                         let p = snapshot.user(entity_name(&claims.principal_arn)).ok_or_else(invalid_token)?;
                         // A user deleted and created again is another user: its old sessions end.
                         if p.unique_id != claims.principal_id {
                             return Err(invalid_token());
                         }
-                        Arc::clone(p)
+                        (Some(Arc::clone(p)), Some(claims.principal_arn.clone()))
                     }
                     SessionKind::AssumedRole => {
                         let role_arn = claims.role_arn.as_deref().unwrap_or_default();
@@ -221,7 +292,7 @@ impl Sts<'_> {
                         if Some(p.unique_id.as_str()) != claims.role_id.as_deref() {
                             return Err(invalid_token());
                         }
-                        Arc::clone(p)
+                        (Some(Arc::clone(p)), claims.chain_origin.clone())
                     }
                 };
                 let mut session = Vec::new();
@@ -237,10 +308,82 @@ impl Sts<'_> {
                         .unwrap_or_else(|| Arc::new(Policy { version: None, id: None, statements: Vec::new() }));
                     session.push((arn.clone(), policy));
                 }
-                let principal = claims.principal(&policies.tags)?;
-                Ok(CallerSide { principal, policies, session, claims: Some((**claims).clone()) })
+                let tags = policies.as_ref().map(|p| p.tags.as_slice()).unwrap_or_default();
+                let principal = claims.principal(tags)?;
+                Ok(CallerSide {
+                    principal,
+                    policies,
+                    session,
+                    claims: Some((**claims).clone()),
+                    account: claims.account.clone(),
+                    mfa_owner,
+                })
             }
         }
+    }
+
+    /// The role `role_arn` names, from one snapshot of its account: its layers, trust policy and
+    /// longest session are read together. A missing role, or one whose ARN differs (another
+    /// path), is `AccessDenied` as `denied` says, like a forbidden one.
+    pub(crate) fn target_role(
+        &self,
+        role_arn: &Arn,
+        denied: impl Fn() -> StsError,
+    ) -> Result<(Arc<Snapshot>, Arc<PrincipalPolicies>, castellan_store::NamedPolicy), StsError> {
+        let snapshot = self.snapshot(role_arn.account()).ok_or_else(&denied)?;
+        let role = snapshot
+            .role(entity_name(role_arn.resource()))
+            .filter(|r| r.arn == role_arn.as_str())
+            .cloned()
+            .ok_or_else(&denied)?;
+        let trust = role.trust.clone().ok_or_else(&denied)?;
+        Ok((snapshot, role, trust))
+    }
+
+    /// Seals a new role session of `role` for `claims`' other fields and builds the response.
+    pub(crate) fn issue_role_session<R: Rng + CryptoRng + ?Sized>(
+        &self,
+        role_arn: &Arn,
+        role: &PrincipalPolicies,
+        session_name: &str,
+        duration: u32,
+        fill: impl FnOnce(&mut SessionClaims),
+        rng: &mut R,
+    ) -> Result<(Credentials, AssumedRoleUser, SessionClaims), StsError> {
+        let now = self.clock.now();
+        let access_key_id = crate::identity::temporary_access_key_id(role_arn.account(), rng);
+        let secret = generate_secret_access_key(rng);
+        let session_arn = assumed_role_arn(role_arn, session_name);
+        let assumed_role_id = format!("{}:{session_name}", role.unique_id);
+        let expiration = UnixTime::from_seconds(now.seconds.saturating_add(i64::from(duration)));
+        let mut claims = SessionClaims {
+            account: role_arn.account().to_owned(),
+            kind: SessionKind::AssumedRole,
+            principal_arn: session_arn.clone(),
+            principal_id: assumed_role_id.clone(),
+            role_arn: Some(role.arn.clone()),
+            role_id: Some(role.unique_id.clone()),
+            session_name: Some(session_name.to_owned()),
+            access_key_id: access_key_id.clone(),
+            secret_access_key: secret.clone(),
+            issued_at: now,
+            expires_at: expiration,
+            policy: None,
+            policy_arns: Vec::new(),
+            tags: Vec::new(),
+            transitive_tag_keys: Vec::new(),
+            source_identity: None,
+            mfa: MfaFacts::absent(),
+            chained: false,
+            chain_origin: None,
+        };
+        fill(&mut claims);
+        let session_token = self.tokens.issue(&claims, rng)?;
+        Ok((
+            Credentials { access_key_id, secret_access_key: secret, session_token, expiration },
+            AssumedRoleUser { assumed_role_id, arn: session_arn },
+            claims,
+        ))
     }
 
     /// `AssumeRole` by `caller` at the clock's time. `context` holds the request's own keys
@@ -268,32 +411,29 @@ impl Sts<'_> {
         validate::session_tags(&request.tags)?;
         validate::transitive_tag_keys(&request.transitive_tag_keys, &request.tags)?;
 
-        // 2. The caller.
-        let side = self.caller_side(caller, role_arn.as_str(), now)?;
-        let caller_arn = side.principal.arn.as_ref().map(|a| a.as_str().to_owned()).unwrap_or_default();
+        // 2. The caller: the root user may not assume roles, whether or not it exists.
+        let root = matches!(caller, Caller::Root { .. })
+            || matches!(caller, Caller::Session(c) if c.kind == SessionKind::RootSession);
+        if root {
+            if let Caller::Root { account } = caller {
+                self.accounts.store(account).ok_or_else(invalid_token)?;
+            }
+            return Err(StsError::access_denied("Roles may not be assumed by root accounts."));
+        }
+        let side = self.caller_side(caller, "sts:AssumeRole", role_arn.as_str())?;
+        let caller_arn = side.arn();
         let parent = side.claims.as_ref();
         let chained = parent.is_some_and(|c| c.kind == SessionKind::AssumedRole);
 
-        // 3. The role: unknown roles are refused like forbidden ones, so callers learn nothing.
+        // 3. The role, from one snapshot: unknown roles are refused like forbidden ones, so
+        // callers learn nothing.
         let role_account = role_arn.account();
-        let role_store =
-            self.accounts.store(role_account).ok_or_else(|| not_authorized(&caller_arn, role_arn.as_str()))?;
-        let role_name = entity_name(role_arn.resource());
-        let role = match role_store.role(role_name) {
-            Ok(r) if r.arn == role_arn.as_str() => r,
-            _ => return Err(not_authorized(&caller_arn, role_arn.as_str())),
-        };
-        let role_snapshot = role_store.snapshot();
-        let trust = role_snapshot
-            .role(role_name)
-            .and_then(|p| p.trust.clone())
-            .ok_or_else(|| not_authorized(&caller_arn, role_arn.as_str()))?;
+        let (role_snapshot, role, trust) =
+            self.target_role(&role_arn, || not_authorized(&caller_arn, role_arn.as_str()))?;
 
         // 4. Rules that depend on the caller and the role.
-        let duration = validate::duration(
-            DurationRule::AssumeRole { role_max: role.max_session_duration, chained },
-            request.duration_seconds,
-        )?;
+        let role_max = role.max_session_duration.unwrap_or(validate::DEFAULT_ROLE_DURATION);
+        let duration = validate::duration(DurationRule::AssumeRole { role_max, chained }, request.duration_seconds)?;
         let source_identity = validate::source_identity_along_chain(
             parent.and_then(|c| c.source_identity.as_deref()),
             request.source_identity.as_deref(),
@@ -322,24 +462,15 @@ impl Sts<'_> {
             &transitive_keys,
         )?;
         let packed_policy_size = (!policies.is_empty() || !session_tags.is_empty()).then_some(packed);
-        // Managed session policies must exist in the role's account.
-        for arn in &policies.arns {
-            if role_snapshot.managed_policy(arn).is_none() {
-                return Err(StsError::new(
-                    StsErrorCode::MalformedPolicyDocument,
-                    format!("Policy {arn} does not exist or is not attachable."),
-                ));
-            }
-        }
+        // Managed session policies must exist in the role's account, or be AWS managed.
+        check_managed_session_policies(&role_snapshot, &policies.arns)?;
 
         // 5. MFA: a code in the request, or the calling session's own MFA.
         let mfa = match (&request.serial_number, &request.token_code) {
             (Some(serial), Some(code)) => {
-                let ok = self.mfa.is_some_and(|v| v.verify(&caller_arn, serial, code, now));
-                if !ok {
-                    return Err(StsError::access_denied(
-                        "MultiFactorAuthentication failed with invalid MFA one time pass code.",
-                    ));
+                let owner = side.mfa_owner.as_deref().unwrap_or_default();
+                if !self.mfa.is_some_and(|v| v.verify(owner, serial, code, self.clock)) {
+                    return Err(mfa_failed());
                 }
                 MfaFacts::authenticated(now)
             }
@@ -387,14 +518,11 @@ impl Sts<'_> {
             ctx.set(&format!("aws:ResourceTag/{}", t.key), &t.value);
         }
 
-        // 7. The decisions.
-        let layers = Layers {
-            identity: side.policies.identity.iter().map(|p| NamedPolicy { id: &p.id, policy: &p.policy }).collect(),
-            resource: vec![NamedPolicy { id: &trust.id, policy: &trust.policy }],
-            permissions_boundary: side.policies.boundary.as_ref().map(|p| NamedPolicy { id: &p.id, policy: &p.policy }),
-            session: side.session.iter().map(|(id, p)| NamedPolicy { id, policy: p }).collect(),
-            ..Layers::default()
-        };
+        // 7. The decisions: the caller's side with its account's SCPs, the trust policy with
+        // the role account's RCPs.
+        let paths = side.guard_paths(self.guardrails, Some(role_account));
+        let mut layers = side.layers(&paths);
+        layers.resource = vec![NamedPolicy { id: &trust.id, policy: &trust.policy }];
         let resource_account = AccountId::parse(role_account).ok();
         let decide = |action: &str| {
             let req = Request {
@@ -423,43 +551,46 @@ impl Sts<'_> {
         }
 
         // 8. The session.
-        let access_key_id = AccessKeyId::generate(AccessKeyKind::Temporary, rng);
-        let secret = generate_secret_access_key(rng);
-        let session_arn = assumed_role_arn(&role_arn, &request.role_session_name);
-        let assumed_role_id = format!("{}:{}", role.role_id, request.role_session_name);
-        let expiration = UnixTime::from_seconds(now.seconds.saturating_add(i64::from(duration)));
         let chain_origin = match parent {
             Some(c) => c.chain_origin.clone().or_else(|| Some(c.principal_arn.clone())),
             None => Some(caller_arn.clone()),
         };
-        let claims = SessionClaims {
-            account: role_account.to_owned(),
-            kind: SessionKind::AssumedRole,
-            principal_arn: session_arn.clone(),
-            principal_id: assumed_role_id.clone(),
-            role_arn: Some(role.arn.clone()),
-            role_id: Some(role.role_id.clone()),
-            session_name: Some(request.role_session_name.clone()),
-            access_key_id: access_key_id.clone(),
-            secret_access_key: secret.clone(),
-            issued_at: now,
-            expires_at: expiration,
-            policy: request.policy.clone(),
-            policy_arns: request.policy_arns.clone(),
-            tags: session_tags,
-            transitive_tag_keys: transitive_keys,
-            source_identity: source_identity.clone(),
-            mfa,
-            chained,
-            chain_origin,
-        };
-        let session_token = self.tokens.issue(&claims, rng)?;
-        Ok(AssumeRoleResponse {
-            credentials: Credentials { access_key_id, secret_access_key: secret, session_token, expiration },
-            assumed_role_user: AssumedRoleUser { assumed_role_id, arn: session_arn },
-            packed_policy_size,
-            source_identity,
-            claims,
-        })
+        let (credentials, assumed_role_user, claims) = self.issue_role_session(
+            &role_arn,
+            &role,
+            &request.role_session_name,
+            duration,
+            |c| {
+                c.policy = request.policy.clone();
+                c.policy_arns = request.policy_arns.clone();
+                c.tags = session_tags;
+                c.transitive_tag_keys = transitive_keys;
+                c.source_identity = source_identity.clone();
+                c.mfa = mfa;
+                c.chained = chained;
+                c.chain_origin = chain_origin;
+            },
+            rng,
+        )?;
+        Ok(AssumeRoleResponse { credentials, assumed_role_user, packed_policy_size, source_identity, claims })
     }
+}
+
+/// `AccessDenied` for a `TokenCode` that did not pass.
+pub(crate) fn mfa_failed() -> StsError {
+    StsError::access_denied("MultiFactorAuthentication failed with invalid MFA one time pass code.")
+}
+
+/// Managed session policies must exist in `snapshot`'s account or be AWS managed policies
+/// (`MalformedPolicyDocument` otherwise).
+pub(crate) fn check_managed_session_policies(snapshot: &Snapshot, arns: &[String]) -> Result<(), StsError> {
+    for arn in arns {
+        if snapshot.managed_policy(arn).is_none() {
+            return Err(StsError::new(
+                StsErrorCode::MalformedPolicyDocument,
+                format!("Policy {arn} does not exist or is not attachable."),
+            ));
+        }
+    }
+    Ok(())
 }

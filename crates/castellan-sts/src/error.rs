@@ -17,6 +17,12 @@ pub enum StsErrorCode {
     AccessDenied,
     /// `ExpiredToken` (400): the session token presented is past its expiry.
     ExpiredToken,
+    /// `ExpiredTokenException` (400): the web identity token passed to
+    /// `AssumeRoleWithWebIdentity` is past its `exp`.
+    ExpiredTokenException,
+    /// `InvalidAuthorizationMessageException` (400): the message passed to
+    /// `DecodeAuthorizationMessage` is not one this service encoded and can open.
+    InvalidAuthorizationMessage,
     /// `InvalidClientTokenId` (403): the session token presented is not one this service
     /// issued and can open (altered, truncated, sealed with a key no longer held, or presented
     /// with another access key id).
@@ -40,6 +46,8 @@ impl StsErrorCode {
             StsErrorCode::PackedPolicyTooLarge => "PackedPolicyTooLarge",
             StsErrorCode::AccessDenied => "AccessDenied",
             StsErrorCode::ExpiredToken => "ExpiredToken",
+            StsErrorCode::ExpiredTokenException => "ExpiredTokenException",
+            StsErrorCode::InvalidAuthorizationMessage => "InvalidAuthorizationMessageException",
             StsErrorCode::InvalidClientTokenId => "InvalidClientTokenId",
             StsErrorCode::InvalidIdentityToken => "InvalidIdentityToken",
             StsErrorCode::IdpRejectedClaim => "IDPRejectedClaim",
@@ -55,6 +63,8 @@ impl StsErrorCode {
             | StsErrorCode::MalformedPolicyDocument
             | StsErrorCode::PackedPolicyTooLarge
             | StsErrorCode::ExpiredToken
+            | StsErrorCode::ExpiredTokenException
+            | StsErrorCode::InvalidAuthorizationMessage
             | StsErrorCode::InvalidIdentityToken => 400,
             StsErrorCode::AccessDenied
             | StsErrorCode::InvalidClientTokenId

@@ -6,13 +6,14 @@
 //! `sts:GetFederationToken` on the federated user's ARN (and `sts:TagSession` to pass tags); the
 //! root user needs none. Neither may be called with session credentials.
 
-use castellan_credentials::{AccessKeyId, AccessKeyKind, MfaFacts, UnixTime, access_key::generate_secret_access_key};
+use castellan_credentials::{MfaFacts, UnixTime, access_key::generate_secret_access_key};
 use castellan_eval::{Context, ContextValue, Layers, NamedPolicy, Outcome, Principal, Request, evaluate};
 use castellan_store::Tag;
 use rand::{CryptoRng, Rng};
 
-use crate::assume_role::{Caller, Credentials, Sts, invalid_token};
-use crate::error::{StsError, StsErrorCode};
+use crate::assume_role::{Caller, Credentials, Sts, check_managed_session_policies, invalid_token, mfa_failed};
+use crate::error::StsError;
+use crate::guardrails::GuardPaths;
 use crate::session::{federated_user_arn, iso8601, root_arn, root_principal, user_principal};
 use crate::token::{SessionClaims, SessionKind};
 use crate::validate::{self, DurationRule};
@@ -81,7 +82,11 @@ impl Sts<'_> {
                 Err(StsError::access_denied(format!("Cannot call {operation} with session credentials")))
             }
             Caller::Root { account } => Ok(LongTerm {
-                principal: root_principal("aws", account)?,
+                // The account must exist: a root key of a closed account authenticates nothing.
+                principal: {
+                    self.accounts.store(account).ok_or_else(invalid_token)?;
+                    root_principal("aws", account)?
+                },
                 arn: root_arn("aws", account),
                 id: account.clone(),
                 account: account.clone(),
@@ -112,12 +117,10 @@ impl Sts<'_> {
         validate::mfa_parameters(serial, code)?;
         match (serial, code) {
             (Some(serial), Some(code)) => {
-                if self.mfa.is_some_and(|v| v.verify(caller_arn, serial, code, now)) {
+                if self.mfa.is_some_and(|v| v.verify(caller_arn, serial, code, self.clock)) {
                     Ok(MfaFacts::authenticated(now))
                 } else {
-                    Err(StsError::access_denied(
-                        "MultiFactorAuthentication failed with invalid MFA one time pass code.",
-                    ))
+                    Err(mfa_failed())
                 }
             }
             _ => Ok(MfaFacts::absent()),
@@ -137,7 +140,7 @@ impl Sts<'_> {
         rng: &mut R,
     ) -> Result<(Credentials, SessionClaims), StsError> {
         let now = self.clock.now();
-        let access_key_id = AccessKeyId::generate(AccessKeyKind::Temporary, rng);
+        let access_key_id = crate::identity::temporary_access_key_id(&caller.account, rng);
         let secret = generate_secret_access_key(rng);
         let expiration = UnixTime::from_seconds(now.seconds.saturating_add(i64::from(duration)));
         let (principal_arn, principal_id, session_name) = principal;
@@ -203,15 +206,28 @@ impl Sts<'_> {
         let duration = validate::duration(DurationRule::UserSession { root }, request.duration_seconds)?;
         let packed = validate::packed_policy_size(request.policy.as_deref(), &request.policy_arns, &request.tags, &[])?;
         let snapshot = self.accounts.store(&lt.account).ok_or_else(invalid_token)?.snapshot();
-        for arn in &policies.arns {
-            if snapshot.managed_policy(arn).is_none() {
-                return Err(StsError::new(
-                    StsErrorCode::MalformedPolicyDocument,
-                    format!("Policy {arn} does not exist or is not attachable."),
-                ));
+        check_managed_session_policies(&snapshot, &policies.arns)?;
+        let arn = federated_user_arn("aws", &lt.account, &request.name);
+        // The account's SCPs apply to users and to a member account's root user alike.
+        let paths = GuardPaths::new(self.guardrails, Some((&lt.account, &lt.arn)), None);
+        if lt.policies.is_none() && paths.scp.is_some() {
+            let layers = Layers { scp: paths.scp_levels(), ..Layers::default() };
+            let mut ctx = context.clone();
+            lt.principal.fill_context(&mut ctx);
+            let req = Request {
+                principal: &lt.principal,
+                action: "sts:GetFederationToken",
+                resource: &arn,
+                resource_account: None,
+                context: &ctx,
+            };
+            if evaluate(&req, &layers).outcome != Outcome::Allow {
+                return Err(StsError::access_denied(format!(
+                    "User: {} is not authorized to perform: sts:GetFederationToken on resource: {arn}",
+                    lt.arn
+                )));
             }
         }
-        let arn = federated_user_arn("aws", &lt.account, &request.name);
         if let Some(user) = &lt.policies {
             let mut ctx = context.clone();
             lt.principal.fill_context(&mut ctx);
@@ -226,6 +242,7 @@ impl Sts<'_> {
             let layers = Layers {
                 identity: user.identity.iter().map(|p| NamedPolicy { id: &p.id, policy: &p.policy }).collect(),
                 permissions_boundary: user.boundary.as_ref().map(|p| NamedPolicy { id: &p.id, policy: &p.policy }),
+                scp: paths.scp_levels(),
                 ..Layers::default()
             };
             let mut actions = vec!["sts:GetFederationToken"];

@@ -6,9 +6,30 @@
 //! - [`validate`]: request validation with AWS's error codes and messages.
 //! - [`assume_role`]: the `AssumeRole` decision over one or more accounts' stores.
 //! - [`get_token`]: `GetSessionToken` and `GetFederationToken`.
+//! - [`web_identity`]: `AssumeRoleWithWebIdentity` (OpenID Connect ID tokens, RS256).
+//! - [`decode`]: `DecodeAuthorizationMessage` and the encoding of denials it reads.
+//! - [`identity`]: `GetCallerIdentity`, `GetAccessKeyInfo`, temporary key ids.
+//! - [`mfa`]: MFA codes checked against the store's virtual devices ([`StoreMfaVerifier`]).
+//! - [`guardrails`]: the SCP and RCP paths the layer above supplies ([`Guardrails`]).
 //!
 //! Time and randomness are injected: operations take a [`castellan_credentials::Clock`] and a
-//! random number generator; nothing here reads the system clock.
+//! random number generator; nothing here reads the system clock or the network.
+//!
+//! # Where the data comes from
+//!
+//! Everything is read from the accounts' stores ([`Accounts`], implemented by
+//! `castellan_store::Directory`): users, roles and their policy layers (identity policies,
+//! permissions boundaries, a role's trust policy and longest session, all from one snapshot of
+//! the account, so that a decision never mixes two states), managed session policies (customer
+//! managed in the role's account, or AWS managed), virtual MFA devices (looked up by serial in
+//! the owner's account, enabled for that user or root, the new device state saved after every
+//! check), access keys (`GetAccessKeyInfo`) and OIDC providers (`AssumeRoleWithWebIdentity`).
+//! A user, account or role that does not exist refuses its callers as `InvalidClientTokenId`.
+//! SCPs and RCPs come from an optional [`Guardrails`] implementation, since this crate does not
+//! depend on `castellan-org`: `AssumeRole` is bound by the SCPs of the caller's account and the
+//! RCPs of the role's account, `AssumeRoleWithWebIdentity` by the role account's RCPs,
+//! `GetFederationToken`, `DecodeAuthorizationMessage` and `GetAccessKeyInfo` by the caller's
+//! SCPs.
 //!
 //! # Session tokens
 //!
@@ -109,18 +130,65 @@
 //!   (to verify against the live service, which may answer 403 for signed requests).
 //! - A session whose user or role has been deleted (or deleted and created again, with a new
 //!   unique id) is refused as `InvalidClientTokenId`.
+//! - MFA codes (`SerialNumber`, `TokenCode`) are checked against the devices of the IAM user or
+//!   root user making the call; for a role session, of the user (or root) its role chain started
+//!   from. The device must be in that identity's account. Codes are accepted within one 30-second
+//!   step of the clock and only once; a failure is counted on the device but locks nothing out.
+//!   Two concurrent requests with the same code may both pass: the store's device update is not a
+//!   compare-and-swap.
+//! - Guardrails: SCPs are asked for with the caller's `aws:PrincipalArn` (the role's ARN for a
+//!   role session), so that an implementation can exempt service-linked roles and the
+//!   management account by returning `None`. `GetSessionToken` and `GetCallerIdentity` are not
+//!   subject to them.
+//! - `AssumeRoleWithWebIdentity`: the provider is the IAM OIDC provider of the role's account
+//!   whose URL equals the token's `iss` without `https://` and trailing `/`; its signing keys
+//!   must be registered with it (a JSON Web Key Set), as Castellan fetches nothing. The header's
+//!   `kid` selects the key; a token without `kid` is checked with the set's only RSA signing key
+//!   and refused when there are several. Keys under 2,048 bits, or marked for another `use` or
+//!   `alg`, are ignored. `exp` is required; the token is expired from `exp` on (no leeway), and
+//!   a `nbf` or `iat` later than the clock refuses it. `sub` must be 6–255 characters (the
+//!   model's `SubjectFromWebIdentityToken`). Signature comes before times, so an altered token
+//!   is `InvalidIdentityToken` even when its `exp` has passed; an authentic expired one is
+//!   `ExpiredTokenException` (400). A trust policy that does not allow is `AccessDenied` "Not
+//!   authorized to perform sts:AssumeRoleWithWebIdentity" (what AWS answers when a trust
+//!   condition on a claim fails); `IDPRejectedClaim` is not used. Condition keys:
+//!   `HOST/PATH:sub`, `HOST/PATH:aud` (the audience that matched a client id), `HOST/PATH:amr`
+//!   (multivalued), `aws:FederatedProvider` (the provider's ARN), `sts:RoleSessionName`,
+//!   `sts:DurationSeconds`, `aws:ResourceTag/*` of the role. `ProviderId` (OAuth 2.0 providers)
+//!   is refused as `ValidationError`.
+//! - Authorization messages: sealed with the session token keys under their own context, they
+//!   open only for callers of the denied principal's account whose identity policies allow
+//!   `sts:DecodeAuthorizationMessage` (root needs none), and live as long as the key that sealed
+//!   them. The JSON follows the shape of decoded AWS messages (`{"items": [...]}` lists,
+//!   booleans for `allowed` and `explicitDeny`); matched statements show the policy, its layer,
+//!   the `Sid` (or 1-based position) and `ALLOW`/`DENY`; failures name the condition keys the
+//!   request lacked. Only the condition keys the encoder names are shown.
+//! - `GetAccessKeyInfo` needs `sts:GetAccessKeyInfo` allowed by the caller's identity policies
+//!   (root needs none). A temporary key id carries its account (first 40 of its 80 bits) so that
+//!   it is answered without a lookup; a long-term key is looked up among the accounts; an
+//!   unknown or deleted key is `ValidationError`.
+//! - `GetCallerIdentity` needs no permission, but refuses callers that no longer exist and
+//!   expired sessions, as any signed request would be.
 
 pub mod assume_role;
+pub mod decode;
 mod error;
 pub mod get_token;
+pub mod guardrails;
+pub mod identity;
+mod jwt;
+pub mod mfa;
 pub mod session;
 pub mod token;
 pub mod validate;
+pub mod web_identity;
 
-pub use assume_role::{
-    Accounts, AssumeRoleRequest, AssumeRoleResponse, AssumedRoleUser, Caller, Credentials, MfaVerifier, Sts,
-};
+pub use assume_role::{Accounts, AssumeRoleRequest, AssumeRoleResponse, AssumedRoleUser, Caller, Credentials, Sts};
+pub use decode::{AuthorizationMessage, MessageCondition, MessageStatement};
 pub use error::{StsError, StsErrorCode};
 pub use get_token::{FederatedUser, GetFederationTokenRequest, GetSessionTokenRequest, TokenResponse};
+pub use guardrails::{GuardLevel, Guardrails};
+pub use mfa::{MfaVerifier, StoreMfaVerifier};
 pub use session::{CallerIdentity, caller_identity};
 pub use token::{SessionClaims, SessionKind, SessionToken, SessionTokenService, TokenError};
+pub use web_identity::{AssumeRoleWithWebIdentityRequest, AssumeRoleWithWebIdentityResponse};

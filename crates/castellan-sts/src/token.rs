@@ -367,6 +367,23 @@ impl SessionTokenService {
         Ok(claims)
     }
 
+    /// Seals `plaintext` with the current key under `context` (another domain than tokens':
+    /// authorization messages use their own).
+    pub(crate) fn seal_other<R: Rng + CryptoRng + ?Sized>(
+        &self,
+        plaintext: &[u8],
+        context: &[u8],
+        rng: &mut R,
+    ) -> Option<String> {
+        self.sealer.seal(plaintext, context, rng).ok().map(|s| s.to_string())
+    }
+
+    /// Opens what [`SessionTokenService::seal_other`] sealed under `context`, with any key held.
+    pub(crate) fn open_other(&self, text: &str, context: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+        let sealed = SealedSecret::parse(text).ok()?;
+        self.sealer.open(&sealed, context).ok()
+    }
+
     /// [`SessionTokenService::open`] for a request signed with `access_key_id`: the token must
     /// have been issued with that key id.
     pub fn open_for(&self, token: &str, access_key_id: &str, now: UnixTime) -> Result<SessionClaims, TokenError> {

@@ -26,7 +26,7 @@ const T0: i64 = 1_800_000_000;
 struct FixedCode;
 
 impl MfaVerifier for FixedCode {
-    fn verify(&self, _caller: &str, _serial: &str, code: &str, _now: UnixTime) -> bool {
+    fn verify(&self, _owner: &str, _serial: &str, code: &str, _clock: &dyn Clock) -> bool {
         code == "123456"
     }
 }
@@ -82,7 +82,13 @@ impl World {
     }
 
     fn assume(&mut self, caller: &Caller, request: &AssumeRoleRequest) -> Result<AssumeRoleResponse, StsError> {
-        let sts = Sts { accounts: &self.accounts, tokens: &self.tokens, clock: &*self.clock, mfa: Some(&FixedCode) };
+        let sts = Sts {
+            accounts: &self.accounts,
+            tokens: &self.tokens,
+            clock: &*self.clock,
+            mfa: Some(&FixedCode),
+            guardrails: None,
+        };
         sts.assume_role(caller, request, &Context::new(), &mut self.rng)
     }
 
@@ -591,7 +597,7 @@ mod tokens {
     use super::*;
 
     fn sts(w: &World) -> Sts<'_> {
-        Sts { accounts: &w.accounts, tokens: &w.tokens, clock: &*w.clock, mfa: Some(&FixedCode) }
+        Sts { accounts: &w.accounts, tokens: &w.tokens, clock: &*w.clock, mfa: Some(&FixedCode), guardrails: None }
     }
 
     #[test]
@@ -700,3 +706,14 @@ mod tokens {
         );
     }
 }
+
+// Second round: the store behind MFA, sessions and providers; guardrails; web identity;
+// authorization messages; caller identity and access key info.
+#[path = "sts/guardrails.rs"]
+mod guardrails;
+#[path = "sts/messages.rs"]
+mod messages;
+#[path = "sts/store_backed.rs"]
+mod store_backed;
+#[path = "sts/web_identity.rs"]
+mod web_identity;

@@ -166,21 +166,119 @@ pub struct Sts<'a> {
     pub guardrails: Option<&'a dyn Guardrails>,
 }
 
-/// The policies a caller brings to a decision, owned so that `Layers` can borrow them.
-pub(crate) struct CallerSide {
-    pub(crate) principal: Principal,
-    /// The user's or role's layers; `None` for the root user.
-    pub(crate) policies: Option<Arc<PrincipalPolicies>>,
-    pub(crate) session: Vec<(String, Arc<Policy>)>,
-    pub(crate) claims: Option<SessionClaims>,
-    /// The caller's account.
-    pub(crate) account: String,
-    /// The ARN of the user or root whose MFA devices a `TokenCode` is checked against: the
-    /// caller itself, or for a role session the identity its chain started from.
-    pub(crate) mfa_owner: Option<String>,
+/// Resolves `caller` at `now` against its account's current snapshot: the principal with its
+/// identity layer and boundary (a user's or a role's; none for the root user), the session
+/// policies of a session, and the claims. The user, role or account must still exist (a session of
+/// an entity deleted since, even if created again under the same name, is `InvalidClientTokenId`)
+/// and a session must not have expired (`ExpiredToken`). A federated user's identity layer is that
+/// of the user who called `GetFederationToken`, which its session policies intersect.
+pub fn resolve_caller(accounts: &dyn Accounts, caller: &Caller, now: UnixTime) -> Result<Subject, StsError> {
+    let snapshot_of = |account: &str| accounts.store(account).map(|s| s.snapshot());
+    match caller {
+        Caller::Root { account } => {
+            accounts.store(account).ok_or_else(invalid_token)?;
+            let principal = root_principal("aws", account)?;
+            let arn = principal.arn.as_ref().map(|a| a.as_str().to_owned());
+            Ok(Subject {
+                principal,
+                policies: None,
+                session: Vec::new(),
+                claims: None,
+                account: account.clone(),
+                mfa_owner: arn,
+            })
+        }
+        Caller::User { account, name } => {
+            let snapshot = snapshot_of(account).ok_or_else(invalid_token)?;
+            let policies = Arc::clone(snapshot.user(name).ok_or_else(invalid_token)?);
+            let principal = user_principal(&policies)?;
+            Ok(Subject {
+                principal,
+                mfa_owner: Some(policies.arn.clone()),
+                policies: Some(policies),
+                session: Vec::new(),
+                claims: None,
+                account: account.clone(),
+            })
+        }
+        Caller::Session(claims) => {
+            if claims.is_expired(now) {
+                return Err(TokenError::Expired { expired_at: claims.expires_at }.to_sts_error());
+            }
+            let snapshot = snapshot_of(&claims.account).ok_or_else(invalid_token)?;
+            let (policies, mfa_owner) = match claims.kind {
+                SessionKind::RootSession => (None, Some(claims.principal_arn.clone())),
+                SessionKind::FederatedUser => {
+                    let origin = claims.chain_origin.as_deref().ok_or_else(invalid_token)?;
+                    let p = snapshot.user(entity_name(origin)).ok_or_else(invalid_token)?;
+                    if p.arn != origin {
+                        return Err(invalid_token());
+                    }
+                    (Some(Arc::clone(p)), Some(origin.to_owned()))
+                }
+                SessionKind::UserSession => {
+                    let p = snapshot.user(entity_name(&claims.principal_arn)).ok_or_else(invalid_token)?;
+                    // A user deleted and created again is another user: its old sessions end.
+                    if p.unique_id != claims.principal_id {
+                        return Err(invalid_token());
+                    }
+                    (Some(Arc::clone(p)), Some(claims.principal_arn.clone()))
+                }
+                SessionKind::AssumedRole => {
+                    let role_arn = claims.role_arn.as_deref().unwrap_or_default();
+                    let p = snapshot.role(entity_name(role_arn)).ok_or_else(invalid_token)?;
+                    if Some(p.unique_id.as_str()) != claims.role_id.as_deref() {
+                        return Err(invalid_token());
+                    }
+                    (Some(Arc::clone(p)), claims.chain_origin.clone())
+                }
+            };
+            let mut session = Vec::new();
+            if let Some(text) = &claims.policy {
+                let policy = Policy::parse(text, PolicyKind::Session).map_err(|_| invalid_token())?;
+                session.push(("session-policy".to_owned(), Arc::new(policy)));
+            }
+            for arn in &claims.policy_arns {
+                // A managed session policy deleted since the session began allows nothing.
+                let policy = snapshot
+                    .managed_policy(arn)
+                    .map(|p| Arc::clone(&p.policy))
+                    .unwrap_or_else(|| Arc::new(Policy { version: None, id: None, statements: Vec::new() }));
+                session.push((arn.clone(), policy));
+            }
+            let tags = policies.as_ref().map(|p| p.tags.as_slice()).unwrap_or_default();
+            let principal = claims.principal(tags)?;
+            Ok(Subject {
+                principal,
+                policies,
+                session,
+                claims: Some((**claims).clone()),
+                account: claims.account.clone(),
+                mfa_owner,
+            })
+        }
+    }
 }
 
-impl CallerSide {
+/// A caller resolved for a decision: what it brings, owned so that `Layers` can borrow it.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    /// The principal, as the evaluator sees it.
+    pub principal: Principal,
+    /// The user's or role's layers (identity and boundary); `None` for the root user.
+    pub policies: Option<Arc<PrincipalPolicies>>,
+    /// A session's policies (inline, then managed), by name.
+    pub session: Vec<(String, Arc<Policy>)>,
+    /// A session's claims.
+    pub claims: Option<SessionClaims>,
+    /// The caller's account.
+    pub account: String,
+    /// The ARN of the user or root whose MFA devices a `TokenCode` is checked against: the
+    /// caller itself, or for a role session the identity its chain started from.
+    pub mfa_owner: Option<String>,
+}
+
+impl Subject {
     /// The caller's ARN (the session's for a session).
     pub(crate) fn arn(&self) -> String {
         self.principal.arn.as_ref().map(|a| a.as_str().to_owned()).unwrap_or_default()
@@ -231,95 +329,22 @@ impl Sts<'_> {
         self.accounts.store(account).map(|s| s.snapshot())
     }
 
-    /// The caller as a principal with its identity layers and session policies. A user, account,
-    /// role or session that no longer exists (or was created again, with a new unique id) is
-    /// `InvalidClientTokenId`; an expired session is `ExpiredToken`. Federated users are
-    /// refused: their credentials may call no STS operation but `GetCallerIdentity`, which
-    /// does not come here.
-    pub(crate) fn caller_side(&self, caller: &Caller, action: &str, resource: &str) -> Result<CallerSide, StsError> {
-        let now = self.clock.now();
-        match caller {
-            Caller::Root { account } => {
-                self.accounts.store(account).ok_or_else(invalid_token)?;
-                let principal = root_principal("aws", account)?;
-                let arn = principal.arn.as_ref().map(|a| a.as_str().to_owned());
-                Ok(CallerSide {
-                    principal,
-                    policies: None,
-                    session: Vec::new(),
-                    claims: None,
-                    account: account.clone(),
-                    mfa_owner: arn,
-                })
+    /// The caller of an STS operation as a [`Subject`]; a federated user's credentials may
+    /// call no STS operation but `GetCallerIdentity` (`AccessDenied` for `action` on
+    /// `resource`).
+    pub(crate) fn caller_side(&self, caller: &Caller, action: &str, resource: &str) -> Result<Subject, StsError> {
+        if let Caller::Session(claims) = caller
+            && claims.kind == SessionKind::FederatedUser
+        {
+            if claims.is_expired(self.clock.now()) {
+                return Err(TokenError::Expired { expired_at: claims.expires_at }.to_sts_error());
             }
-            Caller::User { account, name } => {
-                let snapshot = self.snapshot(account).ok_or_else(invalid_token)?;
-                let policies = Arc::clone(snapshot.user(name).ok_or_else(invalid_token)?);
-                let principal = user_principal(&policies)?;
-                Ok(CallerSide {
-                    principal,
-                    mfa_owner: Some(policies.arn.clone()),
-                    policies: Some(policies),
-                    session: Vec::new(),
-                    claims: None,
-                    account: account.clone(),
-                })
-            }
-            Caller::Session(claims) => {
-                if claims.is_expired(now) {
-                    return Err(TokenError::Expired { expired_at: claims.expires_at }.to_sts_error());
-                }
-                let snapshot = self.snapshot(&claims.account).ok_or_else(invalid_token)?;
-                let (policies, mfa_owner) = match claims.kind {
-                    SessionKind::RootSession => (None, Some(claims.principal_arn.clone())),
-                    SessionKind::FederatedUser => {
-                        return Err(StsError::access_denied(format!(
-                            "User: {} is not authorized to perform: {action} on resource: {resource}",
-                            claims.principal_arn
-                        )));
-                    }
-                    SessionKind::UserSession => {
-                        let p = snapshot.user(entity_name(&claims.principal_arn)).ok_or_else(invalid_token)?;
-                        // A user deleted and created again is another user: its old sessions end.
-                        if p.unique_id != claims.principal_id {
-                            return Err(invalid_token());
-                        }
-                        (Some(Arc::clone(p)), Some(claims.principal_arn.clone()))
-                    }
-                    SessionKind::AssumedRole => {
-                        let role_arn = claims.role_arn.as_deref().unwrap_or_default();
-                        let p = snapshot.role(entity_name(role_arn)).ok_or_else(invalid_token)?;
-                        if Some(p.unique_id.as_str()) != claims.role_id.as_deref() {
-                            return Err(invalid_token());
-                        }
-                        (Some(Arc::clone(p)), claims.chain_origin.clone())
-                    }
-                };
-                let mut session = Vec::new();
-                if let Some(text) = &claims.policy {
-                    let policy = Policy::parse(text, PolicyKind::Session).map_err(|_| invalid_token())?;
-                    session.push(("session-policy".to_owned(), Arc::new(policy)));
-                }
-                for arn in &claims.policy_arns {
-                    // A managed session policy deleted since the session began allows nothing.
-                    let policy = snapshot
-                        .managed_policy(arn)
-                        .map(|p| Arc::clone(&p.policy))
-                        .unwrap_or_else(|| Arc::new(Policy { version: None, id: None, statements: Vec::new() }));
-                    session.push((arn.clone(), policy));
-                }
-                let tags = policies.as_ref().map(|p| p.tags.as_slice()).unwrap_or_default();
-                let principal = claims.principal(tags)?;
-                Ok(CallerSide {
-                    principal,
-                    policies,
-                    session,
-                    claims: Some((**claims).clone()),
-                    account: claims.account.clone(),
-                    mfa_owner,
-                })
-            }
+            return Err(StsError::access_denied(format!(
+                "User: {} is not authorized to perform: {action} on resource: {resource}",
+                claims.principal_arn
+            )));
         }
+        resolve_caller(self.accounts, caller, self.clock.now())
     }
 
     /// The role `role_arn` names, from one snapshot of its account: its layers, trust policy and
@@ -384,6 +409,31 @@ impl Sts<'_> {
             AssumedRoleUser { assumed_role_id, arn: session_arn },
             claims,
         ))
+    }
+
+    /// Checks that `caller`'s own policies (identity, boundary, session policies, SCPs) allow
+    /// `action` on `*` — the STS operations that act on no resource — and returns the caller's
+    /// side. `context` holds the request's own keys.
+    pub(crate) fn authorize_own(&self, caller: &Caller, action: &str, context: &Context) -> Result<Subject, StsError> {
+        let side = self.caller_side(caller, action, "*")?;
+        let paths = side.guard_paths(self.guardrails, None);
+        let layers = side.layers(&paths);
+        let now = self.clock.now();
+        let mut ctx = context.clone();
+        if let Some(c) = &side.claims {
+            c.fill_context(now, &mut ctx);
+        }
+        side.principal.fill_context(&mut ctx);
+        ctx.set_default("aws:CurrentTime", &iso8601(now));
+        ctx.set_default("aws:EpochTime", &now.seconds.to_string());
+        let req = Request { principal: &side.principal, action, resource: "*", resource_account: None, context: &ctx };
+        if evaluate(&req, &layers).outcome != Outcome::Allow {
+            return Err(StsError::access_denied(format!(
+                "User: {} is not authorized to perform: {action}",
+                side.arn()
+            )));
+        }
+        Ok(side)
     }
 
     /// `AssumeRole` by `caller` at the clock's time. `context` holds the request's own keys

@@ -9,7 +9,7 @@
 //! account of the denied principal; anything it cannot open, or a message of another account,
 //! is `InvalidAuthorizationMessageException`. A message lives as long as the key that sealed it.
 
-use castellan_eval::{Context, Decision, LayerKind, Outcome, PrincipalType, Request, evaluate};
+use castellan_eval::{Context, Decision, LayerKind, Outcome, PrincipalType, Request};
 use castellan_policy::Effect;
 use rand::{CryptoRng, Rng};
 use serde::{Deserialize, Serialize};
@@ -17,7 +17,6 @@ use serde_json::{Value, json};
 
 use crate::assume_role::{Caller, Sts};
 use crate::error::{StsError, StsErrorCode};
-use crate::session::iso8601;
 
 /// The domain-separation context of authorization messages.
 pub const MESSAGE_CONTEXT: &[u8] = b"castellan-sts/authorization-message/v1";
@@ -226,30 +225,7 @@ impl Sts<'_> {
                 &format!("have length between 1 and {MAX_ENCODED_MESSAGE_LEN}"),
             ));
         }
-        let side = self.caller_side(caller, "sts:DecodeAuthorizationMessage", "*")?;
-        let paths = side.guard_paths(self.guardrails, None);
-        let layers = side.layers(&paths);
-        let now = self.clock.now();
-        let mut ctx = context.clone();
-        if let Some(c) = &side.claims {
-            c.fill_context(now, &mut ctx);
-        }
-        side.principal.fill_context(&mut ctx);
-        ctx.set_default("aws:CurrentTime", &iso8601(now));
-        ctx.set_default("aws:EpochTime", &now.seconds.to_string());
-        let req = Request {
-            principal: &side.principal,
-            action: "sts:DecodeAuthorizationMessage",
-            resource: "*",
-            resource_account: None,
-            context: &ctx,
-        };
-        if evaluate(&req, &layers).outcome != Outcome::Allow {
-            return Err(StsError::access_denied(format!(
-                "User: {} is not authorized to perform: sts:DecodeAuthorizationMessage",
-                side.arn()
-            )));
-        }
+        let side = self.authorize_own(caller, "sts:DecodeAuthorizationMessage", context)?;
         let plain = self.tokens.open_other(encoded, MESSAGE_CONTEXT).ok_or_else(invalid_message)?;
         let sealed: Sealed = serde_json::from_slice(&plain).map_err(|_| invalid_message())?;
         if sealed.a != side.account {

@@ -11,12 +11,12 @@
 
 use castellan_credentials::access_key::ID_ALPHABET;
 use castellan_credentials::{AccessKeyId, AccessKeyKind};
-use castellan_eval::{Context, Outcome, Request, evaluate};
+use castellan_eval::Context;
 use rand::{CryptoRng, Rng};
 
 use crate::assume_role::{Caller, Sts, invalid_token};
 use crate::error::{StsError, StsErrorCode};
-use crate::session::{CallerIdentity, caller_identity, iso8601};
+use crate::session::{CallerIdentity, caller_identity};
 use crate::token::{SessionKind, TokenError};
 
 /// Bits of a temporary key id that hold the account.
@@ -101,30 +101,7 @@ impl Sts<'_> {
                 r"satisfy regular expression pattern: [\w]*",
             ));
         }
-        let side = self.caller_side(caller, "sts:GetAccessKeyInfo", "*")?;
-        let paths = side.guard_paths(self.guardrails, None);
-        let layers = side.layers(&paths);
-        let now = self.clock.now();
-        let mut ctx = context.clone();
-        if let Some(c) = &side.claims {
-            c.fill_context(now, &mut ctx);
-        }
-        side.principal.fill_context(&mut ctx);
-        ctx.set_default("aws:CurrentTime", &iso8601(now));
-        ctx.set_default("aws:EpochTime", &now.seconds.to_string());
-        let req = Request {
-            principal: &side.principal,
-            action: "sts:GetAccessKeyInfo",
-            resource: "*",
-            resource_account: None,
-            context: &ctx,
-        };
-        if evaluate(&req, &layers).outcome != Outcome::Allow {
-            return Err(StsError::access_denied(format!(
-                "User: {} is not authorized to perform: sts:GetAccessKeyInfo",
-                side.arn()
-            )));
-        }
+        self.authorize_own(caller, "sts:GetAccessKeyInfo", context)?;
         let account = if access_key_id.starts_with("ASIA") {
             temporary_key_account(access_key_id)
         } else {

@@ -183,7 +183,9 @@ pub mod token;
 pub mod validate;
 pub mod web_identity;
 
-pub use assume_role::{Accounts, AssumeRoleRequest, AssumeRoleResponse, AssumedRoleUser, Caller, Credentials, Sts};
+pub use assume_role::{
+    Accounts, AssumeRoleRequest, AssumeRoleResponse, AssumedRoleUser, Caller, Credentials, Sts, Subject, resolve_caller,
+};
 pub use decode::{AuthorizationMessage, MessageCondition, MessageStatement};
 pub use error::{StsError, StsErrorCode};
 pub use get_token::{FederatedUser, GetFederationTokenRequest, GetSessionTokenRequest, TokenResponse};

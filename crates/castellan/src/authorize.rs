@@ -111,8 +111,8 @@ pub(crate) fn context(
     now: UnixTime,
 ) -> Context {
     let mut ctx = request_context(caller, now);
-    subject.principal.fill_context(&mut ctx);
-    if let Some(claims) = &subject.claims {
+    subject.resolved.principal.fill_context(&mut ctx);
+    if let Some(claims) = &subject.resolved.claims {
         claims.fill_context(now, &mut ctx);
     }
     if let Some(keys) = &subject.org_keys {
@@ -183,6 +183,7 @@ pub(crate) fn decide(
     let ctx = context(caller, subject, organizations, access, account, now);
     let rcp: Option<Vec<GuardrailLevel>> = organizations.get().and_then(|org| org.rcp_chain(account));
     let identity: Vec<NamedPolicy<'_>> = subject
+        .resolved
         .policies
         .iter()
         .flat_map(|p| p.identity.iter())
@@ -196,17 +197,18 @@ pub(crate) fn decide(
             .into_iter()
             .collect(),
         permissions_boundary: subject
+            .resolved
             .policies
             .as_ref()
             .and_then(|p| p.boundary.as_ref())
             .map(|b| NamedPolicy { id: &b.id, policy: &b.policy }),
-        session: subject.session.iter().map(|(id, p)| NamedPolicy { id, policy: p }).collect(),
+        session: subject.resolved.session.iter().map(|(id, p)| NamedPolicy { id, policy: p }).collect(),
         scp: subject.scp.as_ref().map(|levels| levels.iter().map(org_level).collect()),
         rcp: rcp.as_ref().map(|levels| levels.iter().map(org_level).collect()),
         vpc_endpoint: Vec::new(),
     };
     let resource_account = AccountId::parse(account).ok();
-    let principal: &Principal = &subject.principal;
+    let principal: &Principal = &subject.resolved.principal;
     let request =
         Request { principal, action: access.action, resource: access.resource, resource_account, context: &ctx };
     let decision = castellan_eval::evaluate(&request, &layers);

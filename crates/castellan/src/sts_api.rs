@@ -14,7 +14,7 @@ use castellan_sts::{
 use crate::audit::AuditKind;
 use crate::error::IamError;
 use crate::iam::Iam;
-use crate::subject::{Caller, Identity};
+use crate::subject::{Caller, sts_caller};
 
 /// The organization's SCPs and RCPs, as STS reads them.
 struct OrgGuardrails(Arc<Organizations>);
@@ -37,16 +37,6 @@ impl Guardrails for OrgGuardrails {
 
     fn rcp(&self, account: &str) -> Option<Vec<GuardLevel>> {
         self.0.get()?.rcp_chain(account).map(levels)
-    }
-}
-
-fn sts_caller(caller: &Caller) -> castellan_sts::Caller {
-    match &caller.identity {
-        Identity::Root { account } => castellan_sts::Caller::Root { account: account.clone() },
-        Identity::User { account, name } => {
-            castellan_sts::Caller::User { account: account.clone(), name: name.clone() }
-        }
-        Identity::Session(claims) => castellan_sts::Caller::Session(claims.clone()),
     }
 }
 

@@ -2,13 +2,9 @@
 //! decision — the evaluator's principal and the policies the caller brings (identity layer,
 //! permissions boundary, session policies, the SCP path of its account).
 
-use std::sync::Arc;
-
 use castellan_credentials::UnixTime;
-use castellan_eval::Principal;
 use castellan_org::{GuardrailLevel, OrgKeys, Organizations};
-use castellan_policy::{Policy, PolicyKind};
-use castellan_store::{Directory, PrincipalPolicies, Snapshot};
+use castellan_store::Directory;
 use castellan_sts::{SessionClaims, SessionKind};
 
 use crate::error::IamError;
@@ -113,112 +109,44 @@ impl Caller {
     }
 }
 
-/// The caller resolved against a snapshot: what a decision about it reads.
+/// The caller resolved for a decision: what STS resolves (principal, layers, session policies,
+/// claims) and what the organization adds (the SCP path and the org keys of its account).
 pub(crate) struct Subject {
-    pub(crate) principal: Principal,
-    /// The identity layer and boundary (a user's or a role's); `None` for the root user.
-    pub(crate) policies: Option<Arc<PrincipalPolicies>>,
-    /// Session policies (inline, then managed), by name.
-    pub(crate) session: Vec<(String, Arc<Policy>)>,
-    pub(crate) claims: Option<SessionClaims>,
+    pub(crate) resolved: castellan_sts::Subject,
     /// The SCP path of the caller's account; `None` where SCPs do not apply.
     pub(crate) scp: Option<Vec<GuardrailLevel>>,
     pub(crate) org_keys: Option<OrgKeys>,
 }
 
-fn invalid_token() -> IamError {
-    IamError::new("InvalidClientTokenId", 403, "The security token included in the request is invalid.")
-}
-
-fn entity_name(arn: &str) -> &str {
-    arn.rsplit('/').next().unwrap_or_default()
-}
-
-fn eval_principal(arn: &str, p: Option<&PrincipalPolicies>) -> Result<Principal, IamError> {
-    let mut principal = Principal::from_arn(arn, None).map_err(|e| IamError::service_failure(e.0))?;
-    if let Some(p) = p {
-        principal.unique_id = Some(p.unique_id.as_str().into());
-        principal.tags = p.tags.iter().map(|t| (t.key.as_str().into(), t.value.as_str().into())).collect();
+/// The caller as STS sees it.
+pub(crate) fn sts_caller(caller: &Caller) -> castellan_sts::Caller {
+    match &caller.identity {
+        Identity::Root { account } => castellan_sts::Caller::Root { account: account.clone() },
+        Identity::User { account, name } => {
+            castellan_sts::Caller::User { account: account.clone(), name: name.clone() }
+        }
+        Identity::Session(claims) => castellan_sts::Caller::Session(claims.clone()),
     }
-    Ok(principal)
 }
 
-/// Resolves `caller` at `now`: the user, role or root must still exist (a session of an entity
-/// deleted since, even if created again under the same name, is refused), and the session must
-/// not have expired.
+/// Resolves `caller` at `now` (see [`castellan_sts::resolve_caller`]: the entity must still exist
+/// and a session must not have expired) and adds its organization's guardrails and keys.
 pub(crate) fn resolve(
     directory: &Directory,
     organizations: &Organizations,
     caller: &Caller,
     now: UnixTime,
 ) -> Result<Subject, IamError> {
+    let resolved = castellan_sts::resolve_caller(directory, &sts_caller(caller), now)?;
     let account = caller.account();
-    let snapshot: Arc<Snapshot> = directory.snapshot(account).ok_or_else(invalid_token)?;
-    let (principal, policies, session, claims) = match &caller.identity {
-        Identity::Root { account } => {
-            (eval_principal(&format!("arn:aws:iam::{account}:root"), None)?, None, Vec::new(), None)
-        }
-        Identity::User { name, .. } => {
-            let p = Arc::clone(snapshot.user(name).ok_or_else(invalid_token)?);
-            (eval_principal(&p.arn, Some(&p))?, Some(p), Vec::new(), None)
-        }
-        Identity::Session(claims) => {
-            if claims.is_expired(now) {
-                return Err(IamError::new(
-                    "ExpiredToken",
-                    400,
-                    "The security token included in the request is expired",
-                ));
-            }
-            let policies = match claims.kind {
-                SessionKind::RootSession => None,
-                SessionKind::UserSession => {
-                    let p = snapshot.user(entity_name(&claims.principal_arn)).ok_or_else(invalid_token)?;
-                    if p.unique_id != claims.principal_id {
-                        return Err(invalid_token());
-                    }
-                    Some(Arc::clone(p))
-                }
-                SessionKind::FederatedUser => {
-                    let origin = claims.chain_origin.as_deref().ok_or_else(invalid_token)?;
-                    Some(Arc::clone(snapshot.user(entity_name(origin)).ok_or_else(invalid_token)?))
-                }
-                SessionKind::AssumedRole => {
-                    let role_arn = claims.role_arn.as_deref().unwrap_or_default();
-                    let p = snapshot.role(entity_name(role_arn)).ok_or_else(invalid_token)?;
-                    if Some(p.unique_id.as_str()) != claims.role_id.as_deref() {
-                        return Err(invalid_token());
-                    }
-                    Some(Arc::clone(p))
-                }
-            };
-            let mut session = Vec::new();
-            if let Some(text) = &claims.policy {
-                let policy = Policy::parse(text, PolicyKind::Session).map_err(|_| invalid_token())?;
-                session.push(("session-policy".to_owned(), Arc::new(policy)));
-            }
-            for arn in &claims.policy_arns {
-                // A managed session policy deleted since the session began allows nothing.
-                let policy = snapshot
-                    .managed_policy(arn)
-                    .map(|p| Arc::clone(&p.policy))
-                    .unwrap_or_else(|| Arc::new(Policy { version: None, id: None, statements: Vec::new() }));
-                session.push((arn.clone(), policy));
-            }
-            let base_tags = policies.as_ref().map(|p| p.tags.clone()).unwrap_or_default();
-            let principal = claims.principal(&base_tags)?;
-            (principal, policies, session, Some((**claims).clone()))
-        }
-    };
     // SCPs bind the principals of member accounts; for a role session the role's ARN decides
     // whether it is a service-linked role.
-    let scp_arn = match &claims {
+    let scp_arn = match &resolved.claims {
         Some(c) if c.kind == SessionKind::AssumedRole => c.role_arn.clone().unwrap_or_default(),
         _ => caller.arn(),
     };
-    let scp = organizations
-        .get()
-        .and_then(|org| if org.is_member(account) { org.scp_chain_for_principal(&scp_arn) } else { None });
-    let org_keys = organizations.get().and_then(|org| org.org_keys(account));
-    Ok(Subject { principal, policies, session, claims, scp, org_keys })
+    let org = organizations.get().filter(|org| org.is_member(account));
+    let scp = org.and_then(|org| org.scp_chain_for_principal(&scp_arn));
+    let org_keys = org.and_then(|org| org.org_keys(account));
+    Ok(Subject { resolved, scp, org_keys })
 }

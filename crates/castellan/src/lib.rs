@@ -31,6 +31,8 @@ mod admin;
 mod audit;
 mod authorize;
 mod error;
+#[doc = include_str!("../../../docs/guide.md")]
+pub mod guide {}
 mod iam;
 mod org_admin;
 mod sts_api;

@@ -5,5 +5,6 @@ mod admin_denied;
 mod audit;
 mod authenticate;
 mod common;
+mod org_guardrails;
 mod organizations;
 mod stories;

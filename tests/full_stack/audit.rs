@@ -42,7 +42,7 @@ fn one_event_per_call_and_per_decision() {
 
 #[test]
 fn a_data_directory_keeps_a_json_lines_audit_log() {
-    let dir = std::env::temp_dir().join(format!("castellan-audit-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("castellan-audit-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     {
         let iam = castellan::Iam::builder().data_dir(&dir).seed(1).open().unwrap();

@@ -45,7 +45,8 @@ fn root_and_user_keys_authenticate() {
 #[test]
 fn a_new_data_directory_bootstraps_once() {
     use std::os::unix::fs::PermissionsExt;
-    let dir = std::env::temp_dir().join(format!("castellan-bootstrap-{}", std::process::id()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("castellan-bootstrap-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let (account, key) = {
         let iam = Iam::builder().data_dir(&dir).account_id("123456789012").seed(3).open().unwrap();

@@ -163,7 +163,8 @@ fn readers_see_consistent_snapshots_in_memory() {
 
 #[test]
 fn readers_see_consistent_snapshots_durable() {
-    let dir = std::env::temp_dir().join(format!("castellan-store-concurrency-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("castellan-store-concurrency-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let store = DurableStore::open(
         &dir,

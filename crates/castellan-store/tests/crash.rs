@@ -124,7 +124,8 @@ impl XorShift {
 }
 
 fn temp_dir() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("castellan-store-crash-{}", std::process::id()));
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("castellan-store-crash-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }

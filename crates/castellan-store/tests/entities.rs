@@ -41,7 +41,8 @@ fn memory_store() -> MemoryStore {
 fn durable_store() -> DurableStore {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!("castellan-store-entities-{}-{n}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("castellan-store-entities-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     DurableStore::open(
         dir,

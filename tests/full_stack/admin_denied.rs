@@ -6,32 +6,11 @@ use castellan::credentials::SecretString;
 use castellan::credentials::access_key::AccessKeyStatus;
 use castellan::credentials::password::PasswordPolicy;
 use castellan::store::{Entity, NewPolicy, NewRole, NewUser, PageRequest, PolicyScope, Tag};
-use castellan::{Caller, IamError};
 
-use crate::common::World;
+use crate::common::{denied, world};
 
 const DOC: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
 const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-
-/// Asserts `result` is AWS's AccessDenied for `action` by `caller`.
-fn denied<T: std::fmt::Debug>(caller: &Caller, action: &str, result: Result<T, IamError>) {
-    let e = result.expect_err(action);
-    assert_eq!((e.code(), e.status()), ("AccessDenied", 403), "{action}: {e}");
-    let prefix = format!("User: {} is not authorized to perform: {action} on resource: ", caller.arn());
-    assert!(e.message().starts_with(&prefix), "{action}: {}", e.message());
-    assert!(
-        e.message().ends_with(&format!("because no identity-based policy allows the {action} action")),
-        "{}",
-        e.message()
-    );
-}
-
-fn world() -> (World, Caller, Caller) {
-    let w = World::new();
-    let admin = w.admin("admin");
-    let nobody = w.user("nobody", None);
-    (w, admin, nobody)
-}
 
 #[test]
 fn users() {

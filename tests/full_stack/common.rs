@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use castellan::credentials::FixedClock;
 use castellan::store::{NewUser, Tag};
-use castellan::{Caller, Iam, MemorySink};
+use castellan::{Caller, Iam, IamError, MemorySink};
 
 /// 2024-01-01T00:00:00Z.
 pub const NOW: i64 = 1_704_067_200;
@@ -81,4 +81,24 @@ pub fn allow(actions: &[&str], resource: &str) -> String {
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":[{}],"Resource":"{resource}"}}]}}"#,
         actions.join(",")
     )
+}
+
+/// Asserts `result` is AWS's AccessDenied for `action` by `caller`.
+pub fn denied<T: std::fmt::Debug>(caller: &Caller, action: &str, result: Result<T, IamError>) {
+    let e = result.expect_err(action);
+    assert_eq!((e.code(), e.status()), ("AccessDenied", 403), "{action}: {e}");
+    let prefix = format!("User: {} is not authorized to perform: {action} on resource: ", caller.arn());
+    assert!(e.message().starts_with(&prefix), "{action}: {}", e.message());
+    assert!(
+        e.message().ends_with(&format!("because no identity-based policy allows the {action} action")),
+        "{}",
+        e.message()
+    );
+}
+
+pub fn world() -> (World, Caller, Caller) {
+    let w = World::new();
+    let admin = w.admin("admin");
+    let nobody = w.user("nobody", None);
+    (w, admin, nobody)
 }

@@ -5,6 +5,8 @@ mod admin_denied;
 mod audit;
 mod authenticate;
 mod common;
+mod more_admin;
 mod org_guardrails;
 mod organizations;
+mod simulate;
 mod stories;

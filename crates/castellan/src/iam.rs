@@ -139,6 +139,7 @@ impl IamBuilder {
             data_dir: self.data_dir,
             bootstrapped: None,
             password_iterations: self.password_iterations,
+            activity: crate::last_used::Activity::default(),
         };
         iam.bootstrap(self.account_id, self.root_key)
     }
@@ -247,6 +248,8 @@ pub struct Iam {
     data_dir: Option<PathBuf>,
     bootstrapped: Option<RootCredentials>,
     pub(crate) password_iterations: u32,
+    /// Keys', roles' and services' last use, and generated reports (see `last_used`).
+    pub(crate) activity: crate::last_used::Activity,
 }
 
 impl std::fmt::Debug for Iam {
@@ -482,6 +485,9 @@ impl Iam {
         decision: &str,
         error_code: Option<String>,
     ) -> Result<(), IamError> {
+        if let Some(c) = caller {
+            self.activity.note(c, action, self.clock.now());
+        }
         let event = AuditEvent {
             time: iso8601(self.clock.now()),
             kind,

@@ -34,7 +34,10 @@ mod error;
 #[doc = include_str!("../../../docs/guide.md")]
 pub mod guide {}
 mod iam;
+mod last_used;
+mod more_admin;
 mod org_admin;
+mod simulate;
 mod sts_api;
 mod subject;
 
@@ -43,7 +46,18 @@ pub use audit::{AuditEvent, AuditKind, AuditSink, JsonLinesSink, MemorySink, NoA
 pub use authorize::{Access, Authorization};
 pub use error::IamError;
 pub use iam::{AUDIT_FILE, Iam, IamBuilder, KEYS_FILE, ROOT_CREDENTIALS_FILE, RootCredentials};
+pub use last_used::{AccessKeyLastUsedInfo, RoleLastUsed, ServiceLastAccessed, ServiceLastAccessedDetails};
+pub use more_admin::{
+    AccountAuthorizationDetails, AuthorizationDetailsFilter, CREDENTIAL_REPORT_COLUMNS, CredentialReport, EntityFilter,
+    GroupDetail, ManagedPolicyDetail, PolicyEntities, PolicyEntity, PolicyUsage, ReportState, RoleDetail, UserDetail,
+};
 pub use org_admin::ORGANIZATION_ACCOUNT_ACCESS_ROLE;
+pub use simulate::{
+    ContextEntry, ContextKeyType, EvalDecision, EvaluationResult, OrganizationsDecisionDetail,
+    PermissionsBoundaryDecisionDetail, PolicySourceType, ResourceSpecificResult, SimulateCustomPolicyRequest,
+    SimulatePrincipalPolicyRequest, SimulatedOrgLevel, SimulationExtensions, SimulationResults, SimulationStatement,
+    StatementPosition,
+};
 pub use subject::{Caller, Identity};
 
 /// Credentials: passwords, access keys, MFA, SigV4 (`castellan-credentials`).

@@ -27,7 +27,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "castellan-org",
         ],
     ),
-    ("castellan-cli", &["castellan", "castellan-policy", "castellan-eval"]),
+    ("castellan-server", &["castellan"]),
+    ("castellan-cli", &["castellan", "castellan-policy", "castellan-eval", "castellan-server"]),
     (
         "castellan-bench",
         &["castellan-policy", "castellan-eval", "castellan-credentials", "castellan-store", "castellan-sts"],

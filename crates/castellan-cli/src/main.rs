@@ -5,6 +5,7 @@
 //! options, unreadable paths).
 
 mod policy_cmd;
+mod serve;
 mod simulate;
 
 use std::path::PathBuf;
@@ -32,6 +33,16 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Human)]
         format: Format,
+    },
+    /// Serve the IAM, STS and Organizations APIs (for the AWS CLI and SDKs) over a data
+    /// directory, until SIGINT or SIGTERM.
+    Serve {
+        /// The address to listen on.
+        #[arg(long, default_value = serve::DEFAULT_LISTEN)]
+        listen: String,
+        /// The data directory (created and bootstrapped on first start).
+        #[arg(long, default_value = "castellan-data")]
+        data_dir: PathBuf,
     },
 }
 
@@ -115,6 +126,7 @@ fn main() -> ExitCode {
         }
         Command::Policy(PolicyCommand::Fmt { check, paths }) => policy_cmd::fmt(&paths, check),
         Command::Simulate { cases, format } => simulate::simulate(&cases, format == Format::Json),
+        Command::Serve { listen, data_dir } => serve::serve(&listen, &data_dir),
     };
     match outcome {
         Outcome::Clean => ExitCode::SUCCESS,

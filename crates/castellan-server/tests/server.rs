@@ -1,0 +1,627 @@
+//! The server over a real loopback TCP connection: SigV4-signed requests in, the XML and JSON
+//! of the services' API models out, and every error path (unsigned, bad signature, unknown key,
+//! unknown action, access denied, missing entity, oversized body, malformed input).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use castellan::Iam;
+use castellan::credentials::sigv4::{Payload, Request as SignedRequest, SigningParams, presign, sign};
+use castellan::credentials::{FixedClock, MfaSeed, SecretString, UnixTime};
+use castellan_server::{Server, ServerConfig};
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::oneshot;
+
+/// 2026-01-01T00:00:00Z: the fake clock's start, which signing uses too.
+const START: i64 = 1_767_225_600;
+
+struct Harness {
+    addr: SocketAddr,
+    clock: Arc<FixedClock>,
+    key: (String, SecretString),
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+struct Reply {
+    status: u16,
+    content_type: String,
+    body: String,
+}
+
+impl Reply {
+    /// The text of the first `<tag>` element.
+    fn field(&self, tag: &str) -> Option<String> {
+        let open = format!("<{tag}>");
+        let start = self.body.find(&open)? + open.len();
+        let end = self.body[start..].find(&format!("</{tag}>"))? + start;
+        Some(self.body[start..end].to_owned())
+    }
+
+    fn code(&self) -> Option<String> {
+        self.field("Code")
+    }
+}
+
+async fn start_with(config: ServerConfig) -> Harness {
+    let clock = Arc::new(FixedClock::new(START));
+    let iam = Iam::builder()
+        .seed(7)
+        .account_id("111122223333")
+        .clock(clock.clone())
+        .password_hash_iterations(1)
+        .open()
+        .unwrap();
+    let root = iam.root_credentials().unwrap().clone();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = Server::new(Arc::new(iam), config);
+    let task = tokio::spawn(server.serve(listener, async move {
+        let _ = rx.await;
+    }));
+    Harness { addr, clock, key: (root.access_key_id, root.secret_access_key), stop: Some(tx), task: Some(task) }
+}
+
+async fn start() -> Harness {
+    start_with(ServerConfig::default()).await
+}
+
+impl Harness {
+    fn now(&self) -> UnixTime {
+        UnixTime::from_seconds(START.max(self.clock_seconds()))
+    }
+
+    fn clock_seconds(&self) -> i64 {
+        use castellan::credentials::Clock;
+        self.clock.now().seconds
+    }
+
+    fn params(&self, service: &str, key: &(String, SecretString)) -> SigningParams {
+        SigningParams::new(key.0.clone(), key.1.clone(), "us-east-1", service, self.now())
+    }
+
+    /// A form-encoded POST of `body`, unsigned.
+    fn form(&self, body: &str) -> SignedRequest {
+        SignedRequest::new("POST", "/", "")
+            .header("host", self.addr.to_string())
+            .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
+            .body(body.as_bytes().to_vec())
+    }
+
+    /// `body` signed for `service` with the root key.
+    async fn call(&self, service: &str, body: &str) -> Reply {
+        self.call_as(service, body, &self.key.clone(), None).await
+    }
+
+    async fn call_as(&self, service: &str, body: &str, key: &(String, SecretString), token: Option<&str>) -> Reply {
+        let mut request = self.form(body);
+        let mut params = self.params(service, key);
+        if let Some(token) = token {
+            params = params.session_token(SecretString::new(token));
+        }
+        sign(&mut request, &params, None);
+        send(self.addr, &request).await
+    }
+
+    async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(10), task).await.unwrap().unwrap().unwrap();
+        }
+    }
+}
+
+/// Sends one request on a new connection.
+async fn send(addr: SocketAddr, request: &SignedRequest) -> Reply {
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(connection);
+    send_on(&mut sender, request).await
+}
+
+async fn send_on(sender: &mut hyper::client::conn::http1::SendRequest<Full<Bytes>>, request: &SignedRequest) -> Reply {
+    let body = match &request.payload {
+        Payload::Bytes(b) => b.clone(),
+        Payload::Hash(_) => Vec::new(),
+    };
+    let target = request.target();
+    let mut builder = hyper::Request::builder().method(request.method.as_str()).uri(target);
+    for (name, value) in &request.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    let response = sender.send_request(builder.body(Full::new(Bytes::from(body))).unwrap()).await.unwrap();
+    let status = response.status().as_u16();
+    let content_type =
+        response.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    Reply { status, content_type, body: String::from_utf8(body.to_vec()).unwrap() }
+}
+
+fn enc(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn pct_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap()
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut bits = 0u32;
+    let mut n = 0;
+    let mut out = Vec::new();
+    for c in text.bytes().filter(|c| *c != b'=') {
+        bits = (bits << 6) | A.iter().position(|a| *a == c).unwrap() as u32;
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            out.push((bits >> n) as u8);
+        }
+    }
+    out
+}
+
+const TRUST_ANYONE_IN_ACCOUNT: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":["sts:AssumeRole","sts:TagSession"]}]}"#;
+
+#[tokio::test]
+async fn get_caller_identity_as_root_answers_in_the_sts_shape() {
+    let h = start().await;
+    let r = h.call("sts", "Action=GetCallerIdentity&Version=2011-06-15").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.content_type, "text/xml");
+    assert!(r.body.contains(r#"<GetCallerIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">"#));
+    assert!(r.body.contains("<GetCallerIdentityResult>"));
+    assert_eq!(r.field("Arn").as_deref(), Some("arn:aws:iam::111122223333:root"));
+    assert_eq!(r.field("Account").as_deref(), Some("111122223333"));
+    assert_eq!(r.field("RequestId").map(|id| id.len()), Some(36));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn users_are_created_read_listed_and_paginated() {
+    let h = start().await;
+    let r = h
+        .call("iam", "Action=CreateUser&Version=2010-05-08&UserName=alice&Path=%2Fteam%2F&Tags.member.1.Key=k&Tags.member.1.Value=v%3Dx")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains(r#"<CreateUserResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">"#));
+    assert_eq!(r.field("UserName").as_deref(), Some("alice"));
+    assert_eq!(r.field("Path").as_deref(), Some("/team/"));
+    assert_eq!(r.field("Arn").as_deref(), Some("arn:aws:iam::111122223333:user/team/alice"));
+    assert_eq!(r.field("CreateDate").as_deref(), Some("2026-01-01T00:00:00.000Z"));
+    assert_eq!(r.field("Value").as_deref(), Some("v=x"));
+    for name in ["bob", "carol"] {
+        assert_eq!(h.call("iam", &format!("Action=CreateUser&UserName={name}")).await.status, 200);
+    }
+    let r = h.call("iam", "Action=GetUser&UserName=alice").await;
+    assert_eq!(r.field("UserId").map(|id| id.starts_with("AIDA")), Some(true));
+    let page1 = h.call("iam", "Action=ListUsers&MaxItems=2").await;
+    assert_eq!(page1.field("IsTruncated").as_deref(), Some("true"), "{}", page1.body);
+    let marker = page1.field("Marker").unwrap();
+    assert_eq!(page1.body.matches("<member>").count(), 2);
+    let page2 = h.call("iam", &format!("Action=ListUsers&MaxItems=2&Marker={}", enc(&marker))).await;
+    assert_eq!(page2.field("IsTruncated").as_deref(), Some("false"));
+    assert_eq!(page2.body.matches("<member>").count(), 1);
+    assert!(page2.field("Marker").is_none());
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn get_user_without_a_name_is_the_root_user_for_root() {
+    let h = start().await;
+    let r = h.call("iam", "Action=GetUser").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.field("Arn").as_deref(), Some("arn:aws:iam::111122223333:root"));
+    assert_eq!(r.field("UserId").as_deref(), Some("111122223333"));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn errors_have_aws_codes_statuses_and_shape() {
+    let h = start().await;
+    assert_eq!(h.call("iam", "Action=CreateUser&UserName=dup").await.status, 200);
+    let r = h.call("iam", "Action=CreateUser&UserName=dup").await;
+    assert_eq!((r.status, r.code().as_deref()), (409, Some("EntityAlreadyExists")));
+    assert!(
+        r.body
+            .contains(r#"<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>"#)
+    );
+    assert!(r.field("RequestId").is_some());
+    let r = h.call("iam", "Action=GetUser&UserName=nobody").await;
+    assert_eq!((r.status, r.code().as_deref()), (404, Some("NoSuchEntity")));
+    let r = h.call("iam", "Action=FlyToTheMoon").await;
+    assert_eq!((r.status, r.code().as_deref()), (400, Some("InvalidAction")));
+    let r = h.call("iam", "Version=2010-05-08").await;
+    assert_eq!((r.status, r.code().as_deref()), (400, Some("MissingAction")));
+    let r = h.call("iam", "Action=CreateUser").await;
+    assert_eq!((r.status, r.code().as_deref()), (400, Some("ValidationError")));
+    let r = h.call("iam", "Action=ListUsers&MaxItems=5000").await;
+    assert_eq!((r.status, r.code().as_deref()), (400, Some("ValidationError")));
+    let r = h.call("iam", "Action=CreatePolicy&PolicyName=p&PolicyDocument=%7Bnot+json").await;
+    assert_eq!((r.status, r.code().as_deref()), (400, Some("MalformedPolicyDocument")));
+    let r = h.call("sts", "Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fnone").await;
+    assert_eq!((r.status, r.code().as_deref()), (400, Some("ValidationError")));
+    assert!(r.body.contains("https://sts.amazonaws.com/doc/2011-06-15/"));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn unsigned_requests_are_refused() {
+    let h = start().await;
+    let r = send(h.addr, &h.form("Action=ListUsers&Version=2010-05-08")).await;
+    assert_eq!((r.status, r.code().as_deref()), (403, Some("MissingAuthenticationToken")));
+    // AssumeRoleWithWebIdentity needs no signature: it gets as far as checking its token.
+    let r = send(
+        h.addr,
+        &h.form("Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fweb&RoleSessionName=s&WebIdentityToken=not.a.jwt"),
+    )
+    .await;
+    assert_ne!(r.code().as_deref(), Some("MissingAuthenticationToken"), "{}", r.body);
+    assert!(r.status >= 400);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn bad_signatures_and_unknown_keys_are_refused() {
+    let h = start().await;
+    let wrong_secret = (h.key.0.clone(), SecretString::new("not-the-secret"));
+    let r = h.call_as("iam", "Action=ListUsers", &wrong_secret, None).await;
+    assert_eq!((r.status, r.code().as_deref()), (403, Some("SignatureDoesNotMatch")));
+    let unknown = ("AKIAAAAAAAAAAAAAAAAA".to_owned(), SecretString::new("x"));
+    let r = h.call_as("iam", "Action=ListUsers", &unknown, None).await;
+    assert_eq!((r.status, r.code().as_deref()), (403, Some("InvalidClientTokenId")));
+    // A body changed after signing.
+    let mut request = h.form("Action=ListUsers");
+    sign(&mut request, &h.params("iam", &h.key), None);
+    let request = request.body(b"Action=DeleteUser&UserName=x".to_vec());
+    let r = send(h.addr, &request).await;
+    assert_eq!((r.status, r.code().as_deref()), (403, Some("SignatureDoesNotMatch")));
+    // Signed for a service this endpoint does not serve.
+    let r = h.call("s3", "Action=ListUsers").await;
+    assert_eq!(r.status, 400);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn presigned_get_requests_authenticate() {
+    let h = start().await;
+    let mut request = SignedRequest::new("GET", "/", "Action=GetCallerIdentity&Version=2011-06-15")
+        .header("host", h.addr.to_string());
+    presign(&mut request, &h.params("sts", &h.key), 300, None);
+    let r = send(h.addr, &request).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.field("Account").as_deref(), Some("111122223333"));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_user_without_permissions_is_denied_and_may_see_itself() {
+    let h = start().await;
+    h.call("iam", "Action=CreateUser&UserName=dave").await;
+    let r = h.call("iam", "Action=CreateAccessKey&UserName=dave").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.field("Status").as_deref(), Some("Active"));
+    let dave = (r.field("AccessKeyId").unwrap(), SecretString::new(r.field("SecretAccessKey").unwrap()));
+    let r = h.call_as("iam", "Action=ListUsers", &dave, None).await;
+    assert_eq!((r.status, r.code().as_deref()), (403, Some("AccessDenied")));
+    assert!(r.field("Message").unwrap().contains("iam:ListUsers"));
+    let r = h.call_as("sts", "Action=GetCallerIdentity", &dave, None).await;
+    assert_eq!(r.field("Arn").as_deref(), Some("arn:aws:iam::111122223333:user/dave"));
+    let r = h.call("iam", "Action=ListAccessKeys&UserName=dave").await;
+    assert_eq!(r.field("UserName").as_deref(), Some("dave"));
+    assert_eq!(r.field("AccessKeyId").as_deref(), Some(dave.0.as_str()));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn policy_documents_come_back_url_encoded() {
+    let h = start().await;
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+    let r = h.call("iam", &format!("Action=CreatePolicy&PolicyName=read&PolicyDocument={}", enc(doc))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let arn = r.field("Arn").unwrap();
+    assert_eq!(r.field("DefaultVersionId").as_deref(), Some("v1"));
+    let r = h.call("iam", &format!("Action=GetPolicyVersion&PolicyArn={}&VersionId=v1", enc(&arn))).await;
+    let encoded = r.field("Document").unwrap();
+    assert!(!encoded.contains('{'));
+    assert_eq!(pct_decode(&encoded), doc);
+    assert_eq!(r.field("IsDefaultVersion").as_deref(), Some("true"));
+    let r = h
+        .call(
+            "iam",
+            &format!(
+                "Action=CreateRole&RoleName=app&Description={}&AssumeRolePolicyDocument={}",
+                enc("<b> & 'c'"),
+                enc(TRUST_ANYONE_IN_ACCOUNT)
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.field("Description").as_deref(), Some("&lt;b&gt; &amp; &apos;c&apos;"), "text is escaped");
+    assert_eq!(pct_decode(&r.field("AssumeRolePolicyDocument").unwrap()), TRUST_ANYONE_IN_ACCOUNT);
+    h.call("iam", &format!("Action=PutRolePolicy&RoleName=app&PolicyName=inline&PolicyDocument={}", enc(doc))).await;
+    let r = h.call("iam", "Action=GetRolePolicy&RoleName=app&PolicyName=inline").await;
+    assert_eq!(r.field("RoleName").as_deref(), Some("app"));
+    assert_eq!(pct_decode(&r.field("PolicyDocument").unwrap()), doc);
+    let r = h.call("iam", &format!("Action=AttachRolePolicy&RoleName=app&PolicyArn={}", enc(&arn))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!r.body.contains("Result>"), "no output, no result element");
+    let r = h.call("iam", "Action=ListAttachedRolePolicies&RoleName=app").await;
+    assert_eq!(r.field("PolicyArn").as_deref(), Some(arn.as_str()));
+    let r = h.call("iam", "Action=DeleteRole&RoleName=app").await;
+    assert_eq!((r.status, r.code().as_deref()), (409, Some("DeleteConflict")));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn assumed_role_sessions_call_with_their_token_and_expire() {
+    let h = start().await;
+    h.call("iam", &format!("Action=CreateRole&RoleName=ops&AssumeRolePolicyDocument={}", enc(TRUST_ANYONE_IN_ACCOUNT)))
+        .await;
+    // The root user may not assume roles: an administrator user does.
+    h.call("iam", "Action=CreateUser&UserName=admin").await;
+    h.call(
+        "iam",
+        "Action=AttachUserPolicy&UserName=admin&PolicyArn=arn%3Aaws%3Aiam%3A%3Aaws%3Apolicy%2FAdministratorAccess",
+    )
+    .await;
+    let r = h.call("iam", "Action=CreateAccessKey&UserName=admin").await;
+    let admin = (r.field("AccessKeyId").unwrap(), SecretString::new(r.field("SecretAccessKey").unwrap()));
+    let r = h
+        .call_as(
+            "sts",
+            "Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fops&RoleSessionName=s1&DurationSeconds=900&Tags.member.1.Key=team&Tags.member.1.Value=red&TransitiveTagKeys.member.1=team",
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.field("Arn").as_deref(), Some("arn:aws:sts::111122223333:assumed-role/ops/s1"));
+    assert_eq!(r.field("Expiration").as_deref(), Some("2026-01-01T00:15:00Z"));
+    let key = (r.field("AccessKeyId").unwrap(), SecretString::new(r.field("SecretAccessKey").unwrap()));
+    let token = r.field("SessionToken").unwrap();
+    assert!(key.0.starts_with("ASIA"));
+    let r = h.call_as("sts", "Action=GetCallerIdentity", &key, Some(&token)).await;
+    assert_eq!(r.field("Arn").as_deref(), Some("arn:aws:sts::111122223333:assumed-role/ops/s1"), "{}", r.body);
+    h.clock.advance(901);
+    let r = h.call_as("sts", "Action=GetCallerIdentity", &key, Some(&token)).await;
+    assert_eq!((r.status, r.code().as_deref()), (403, Some("ExpiredToken")), "{}", r.body);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn virtual_mfa_devices_are_created_enabled_and_listed() {
+    let h = start().await;
+    h.call("iam", "Action=CreateUser&UserName=erin").await;
+    let r = h.call("iam", "Action=CreateVirtualMFADevice&VirtualMFADeviceName=erin-phone").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let serial = r.field("SerialNumber").unwrap();
+    assert_eq!(serial, "arn:aws:iam::111122223333:mfa/erin-phone");
+    let base32 = String::from_utf8(base64_decode(&r.field("Base32StringSeed").unwrap())).unwrap();
+    let uri = String::from_utf8(base64_decode(&r.field("QRCodePNG").unwrap())).unwrap();
+    assert!(uri.starts_with("otpauth://totp/"));
+    let seed = MfaSeed::from_base32(&SecretString::new(base32)).unwrap();
+    let t = START as u64;
+    let (c1, c2) = (seed.code_at(t - 30), seed.code_at(t));
+    let r = h
+        .call(
+            "iam",
+            &format!(
+                "Action=EnableMFADevice&UserName=erin&SerialNumber={}&AuthenticationCode1={}&AuthenticationCode2={}",
+                enc(&serial),
+                c1.expose(),
+                c2.expose()
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = h.call("iam", "Action=ListMFADevices&UserName=erin").await;
+    assert_eq!(r.field("SerialNumber").as_deref(), Some(serial.as_str()));
+    assert_eq!(r.field("UserName").as_deref(), Some("erin"));
+    assert!(r.field("EnableDate").is_some());
+    let r = h
+        .call("iam", &format!("Action=EnableMFADevice&UserName=erin&SerialNumber={}&AuthenticationCode1=000000&AuthenticationCode2=111111", enc(&serial)))
+        .await;
+    assert!(r.status >= 400);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn password_policy_round_trips() {
+    let h = start().await;
+    let r = h.call("iam", "Action=GetAccountPasswordPolicy").await;
+    assert_eq!((r.status, r.code().as_deref()), (404, Some("NoSuchEntity")));
+    let r = h
+        .call(
+            "iam",
+            "Action=UpdateAccountPasswordPolicy&MinimumPasswordLength=12&RequireNumbers=true&MaxPasswordAge=90",
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = h.call("iam", "Action=GetAccountPasswordPolicy").await;
+    assert_eq!(r.field("MinimumPasswordLength").as_deref(), Some("12"));
+    assert_eq!(r.field("RequireNumbers").as_deref(), Some("true"));
+    assert_eq!(r.field("ExpirePasswords").as_deref(), Some("true"));
+    let r = h.call("iam", "Action=UpdateAccountPasswordPolicy&MinimumPasswordLength=3").await;
+    assert_eq!((r.status, r.code().as_deref()), (400, Some("ValidationError")));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_with_413() {
+    let h = start_with(ServerConfig { max_body: 1024, ..ServerConfig::default() }).await;
+    let body = format!("Action=CreateUser&UserName={}", "a".repeat(4096));
+    let r = h.call("iam", &body).await;
+    assert_eq!((r.status, r.code().as_deref()), (413, Some("RequestEntityTooLarge")));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn malformed_bodies_do_not_break_the_server() {
+    let h = start().await;
+    for body in [
+        "%%%&&&==&Action",
+        "Action=%ZZ%&UserName=%",
+        "Action=CreateUser&UserName=%00%01%FF%FE",
+        "Action=ListUsers&MaxItems=abc",
+        "Action=CreateUser&UserName=<x>&Tags.member.1.Key=%3C%26",
+    ] {
+        let r = h.call("iam", body).await;
+        assert!((400..500).contains(&r.status), "{body}: {} {}", r.status, r.body);
+        assert!(r.body.starts_with("<?xml"), "{}", r.body);
+    }
+    let mut request = h.form("");
+    request = request.body(vec![0xff, 0xfe, 0x00, b'=', b'&']);
+    sign(&mut request, &h.params("iam", &h.key), None);
+    let r = send(h.addr, &request).await;
+    assert_eq!((r.status, r.code().as_deref()), (400, Some("MissingAction")));
+    // Still serving.
+    assert_eq!(h.call("sts", "Action=GetCallerIdentity").await.status, 200);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn one_connection_serves_many_requests() {
+    let h = start().await;
+    let stream = TcpStream::connect(h.addr).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+    tokio::spawn(connection);
+    for _ in 0..3 {
+        let mut request = h.form("Action=GetCallerIdentity");
+        sign(&mut request, &h.params("sts", &h.key), None);
+        assert_eq!(send_on(&mut sender, &request).await.status, 200);
+    }
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn get_requests_carry_parameters_in_the_query() {
+    let h = start().await;
+    let mut request =
+        SignedRequest::new("GET", "/", "Action=ListRoles&Version=2010-05-08").header("host", h.addr.to_string());
+    sign(&mut request, &h.params("iam", &h.key), None);
+    let r = send(h.addr, &request).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.field("IsTruncated").as_deref(), Some("false"));
+    h.stop().await;
+}
+
+/// An Organizations JSON 1.1 request signed with the root key.
+async fn org(h: &Harness, op: &str, body: &str) -> Reply {
+    let mut request = SignedRequest::new("POST", "/", "")
+        .header("host", h.addr.to_string())
+        .header("content-type", "application/x-amz-json-1.1")
+        .header("x-amz-target", format!("AWSOrganizationsV20161128.{op}"))
+        .body(body.as_bytes().to_vec());
+    sign(&mut request, &h.params("organizations", &h.key), None);
+    send(h.addr, &request).await
+}
+
+#[tokio::test]
+async fn organizations_speak_json() {
+    let h = start().await;
+    let r = org(&h, "DescribeOrganization", "{}").await;
+    assert_eq!(r.status, 400);
+    let error: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(error["__type"], "AWSOrganizationsNotInUseException");
+    let r = org(&h, "CreateOrganization", r#"{"FeatureSet":"ALL"}"#).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.content_type, "application/x-amz-json-1.1");
+    let created: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(created["Organization"]["MasterAccountId"], "111122223333");
+    let r = org(&h, "ListRoots", "{}").await;
+    let roots: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let root_id = roots["Roots"][0]["Id"].as_str().unwrap().to_owned();
+    let r = org(&h, "CreateAccount", r#"{"AccountName":"dev","Email":"dev@example.com"}"#).await;
+    let status: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(status["CreateAccountStatus"]["State"], "SUCCEEDED", "{}", r.body);
+    let r = org(&h, "CreateOrganizationalUnit", &format!(r#"{{"ParentId":"{root_id}","Name":"prod"}}"#)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = org(&h, "ListAccounts", "{}").await;
+    let accounts: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(accounts["Accounts"].as_array().unwrap().len(), 2);
+    let r = org(&h, "NoSuchOperation", "{}").await;
+    assert_eq!(r.status, 400);
+    let r = org(&h, "CreatePolicy", "{not json").await;
+    let error: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(error["__type"], "SerializationException");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn the_simulator_answers_with_evaluation_results() {
+    let h = start().await;
+    h.call("iam", "Action=CreateUser&UserName=sim").await;
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+    h.call("iam", &format!("Action=PutUserPolicy&UserName=sim&PolicyName=read&PolicyDocument={}", enc(doc))).await;
+    let r = h
+        .call(
+            "iam",
+            "Action=SimulatePrincipalPolicy&PolicySourceArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Auser%2Fsim&ActionNames.member.1=s3%3AGetObject&ActionNames.member.2=s3%3APutObject",
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("<EvalActionName>s3:GetObject</EvalActionName><EvalResourceName>*</EvalResourceName><EvalDecision>allowed</EvalDecision>"), "{}", r.body);
+    assert!(r.body.contains("<EvalDecision>implicitDeny</EvalDecision>"));
+    assert!(r.body.contains("<SourcePolicyId>read</SourcePolicyId><SourcePolicyType>user</SourcePolicyType>"));
+    let deny = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"aws:username":"x"}}}]}"#;
+    let r = h
+        .call(
+            "iam",
+            &format!(
+                "Action=SimulateCustomPolicy&PolicyInputList.member.1={}&ActionNames.member.1=s3%3AGetObject&ContextEntries.member.1.ContextKeyName=aws%3Ausername&ContextEntries.member.1.ContextKeyType=string&ContextEntries.member.1.ContextKeyValues.member.1=x",
+                enc(deny)
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.field("EvalDecision").as_deref(), Some("explicitDeny"), "{}", r.body);
+    let r =
+        h.call("iam", &format!("Action=GetContextKeysForCustomPolicy&PolicyInputList.member.1={}", enc(deny))).await;
+    assert!(r.body.contains("<ContextKeyNames><member>aws:username</member></ContextKeyNames>"), "{}", r.body);
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn tag_listings_and_the_account_summary() {
+    let h = start().await;
+    h.call("iam", "Action=CreateUser&UserName=tagged&Tags.member.1.Key=a&Tags.member.1.Value=1").await;
+    let r = h.call("iam", "Action=ListUserTags&UserName=tagged").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("<Tags><member><Key>a</Key><Value>1</Value></member></Tags><IsTruncated>false</IsTruncated>")
+    );
+    let r = h.call("iam", "Action=GetAccountSummary").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("<entry><key>Users</key><value>1</value></entry>"), "{}", r.body);
+    h.stop().await;
+}

@@ -310,7 +310,8 @@ fn temporary_credentials_authenticate_and_expire() {
     // After 900 s the session has expired.
     w.clock.advance(901);
     let late = signed(c.access_key_id.as_str(), &c.secret_access_key, Some(c.session_token.as_str()), w.clock_now());
-    assert!(w.iam.authenticate(&late, "sts", "us-east-1").is_err());
+    let e = w.iam.authenticate(&late, "sts", "us-east-1").unwrap_err();
+    assert_eq!((e.code(), e.status()), ("ExpiredToken", 403), "{e}");
     let e = w.iam.authorize(&caller, &Access::new("s3:GetObject", "arn:aws:s3:::b/k")).unwrap_err();
     assert_eq!(e.code(), "ExpiredToken");
 }

@@ -55,32 +55,14 @@ fn credential(request: &SignedRequest) -> Option<String> {
     Some(credential)
 }
 
-/// Authenticates through the facade, telling an expired session token (`ExpiredToken`, as
-/// AWS answers) from an invalid one, which the facade reports alike.
+/// Authenticates through the facade (which answers `ExpiredToken` for an expired session).
 pub(crate) fn authenticate(
     iam: &Iam,
     request: &SignedRequest,
     service: &str,
     region: &str,
 ) -> Result<Caller, IamError> {
-    iam.authenticate(request, service, region).map_err(|e| {
-        if e.code() != "InvalidClientTokenId" {
-            return e;
-        }
-        let token = request.first_header("x-amz-security-token").map(str::to_owned).or_else(|| {
-            request.query.split('&').find_map(|p| p.strip_prefix("X-Amz-Security-Token=")).map(crate::wire::form_decode)
-        });
-        let key = credential(request).and_then(|c| c.split('/').next().map(str::to_owned));
-        match (token, key) {
-            (Some(token), Some(key)) => match iam.session_tokens().open_for(&token, &key, iam.clock().now()) {
-                Err(castellan::sts::TokenError::Expired { .. }) => {
-                    IamError::new("ExpiredToken", 403, "The security token included in the request is expired")
-                }
-                _ => e,
-            },
-            _ => e,
-        }
-    })
+    iam.authenticate(request, service, region)
 }
 
 /// Whether the request carries any SigV4 authentication at all.

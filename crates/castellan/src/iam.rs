@@ -359,6 +359,8 @@ impl Iam {
 
     /// Authenticates a SigV4-signed request (header or presigned) for `service` in `region`:
     /// with a long-term key of a user or a root user, or a temporary key and its session token.
+    /// An authentic session token past its expiry is `ExpiredToken` (403); any other refusal is
+    /// AWS's SigV4 error (`InvalidClientTokenId`, `SignatureDoesNotMatch`, ...).
     pub fn authenticate(&self, request: &SignedRequest, service: &str, region: &str) -> Result<Caller, IamError> {
         let verifier = Verifier::new(region, service).with_cache(Arc::clone(&self.signing_keys));
         let token = request
@@ -367,10 +369,18 @@ impl Iam {
             .or_else(|| query_param(&request.query, "X-Amz-Security-Token"));
         let now = self.clock.now();
         let found: RefCell<Option<Identity>> = RefCell::new(None);
+        let expired = std::cell::Cell::new(false);
         let lookup = |id: &str| -> Option<KeyRecord> {
             if id.starts_with("ASIA") {
                 let token = token.as_deref()?;
-                let claims = self.tokens.open_for(token, id, now).ok()?;
+                let claims = match self.tokens.open_for(token, id, now) {
+                    Ok(claims) => claims,
+                    Err(castellan_sts::TokenError::Expired { .. }) => {
+                        expired.set(true);
+                        return None;
+                    }
+                    Err(_) => return None,
+                };
                 let secret = claims.secret_access_key.clone();
                 *found.borrow_mut() = Some(Identity::Session(Box::new(claims)));
                 return Some(KeyRecord { secret, session_token: Some(SecretString::new(token)) });
@@ -386,7 +396,14 @@ impl Iam {
             });
             Some(KeyRecord::long_term(secret))
         };
-        let verified = verifier.verify(request, &lookup, &*self.clock)?;
+        let verified = verifier.verify(request, &lookup, &*self.clock).map_err(|e| {
+            if expired.get() {
+                // An authentic token past its expiry: AWS says so, rather than "invalid".
+                IamError::new("ExpiredToken", 403, "The security token included in the request is expired")
+            } else {
+                IamError::from(e)
+            }
+        })?;
         let identity = found.into_inner().ok_or_else(|| {
             IamError::new("InvalidClientTokenId", 403, "The security token included in the request is invalid.")
         })?;

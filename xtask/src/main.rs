@@ -1,7 +1,8 @@
 //! `cargo xtask`: the project's automation, in Rust so that it runs wherever cargo does.
 //!
-//! - `cargo xtask ci` — formatting, lints, every test, docs and the dependency invariants:
-//!   exactly what CI runs.
+//! - `cargo xtask ci` — formatting, lints, every test, docs, the dependency invariants and the
+//!   end-to-end suites (the AWS CLI and boto3 against `castellan serve`): exactly what CI runs.
+//! - `cargo xtask e2e` — the end-to-end suites alone (`tests/e2e/run.sh`).
 //! - `cargo xtask codegen` — regenerates `crates/castellan-store/data/aws-managed-policies.json`
 //!   from `../shared/corpora`.
 //! - `cargo xtask check-deps` — the crate dependency direction of ARCHITECTURE.md.
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
     };
     let result = match task {
         "ci" => ci(),
+        "e2e" => e2e(),
         "check-deps" => deps::check(),
         "codegen" => codegen::codegen(rest),
         "fuzz" => fuzz::fuzz(rest),
@@ -52,7 +54,8 @@ fn main() -> ExitCode {
 
 const HELP: &str = "usage: cargo xtask <task>
 tasks:
-  ci           rustfmt check, clippy (warnings denied), all tests, rustdoc (warnings denied), check-deps
+  ci           rustfmt check, clippy (warnings denied), all tests, rustdoc (warnings denied), check-deps, e2e
+  e2e          the AWS CLI and boto3 against `castellan serve` (tests/e2e/run.sh; installs them into target/e2e-venv)
   codegen      regenerate crates/castellan-store/data/aws-managed-policies.json from ../shared/corpora
   check-deps   assert the crate dependency direction of ARCHITECTURE.md
   fuzz eval [--cases N]
@@ -93,7 +96,16 @@ fn ci() -> Result<(), String> {
     deps::check()?;
     run(&cargo, &["test", "--locked"], &[])?;
     run(&cargo, &["doc", "--no-deps", "--locked"], &[("RUSTDOCFLAGS", "-D warnings")])?;
-    Ok(())
+    e2e()
+}
+
+/// The end-to-end suites: the AWS CLI and boto3 against `castellan serve` (`tests/e2e/run.sh`,
+/// which installs the AWS CLI, boto3 and pytest from the Python package registry into a virtual
+/// environment under `target/` on first use).
+fn e2e() -> Result<(), String> {
+    let script = root().join("tests").join("e2e").join("run.sh");
+    let script = script.to_str().ok_or("the repository path is not UTF-8")?.to_owned();
+    run("bash", &[script.as_str()], &[])
 }
 
 /// The durable store's crash test (`castellan-store/tests/crash.rs`), run long.

@@ -381,21 +381,24 @@ fn transitive_tags_flow_through_three_roles_in_two_accounts() {
     let r1 = w.role(
         A,
         "First",
-        &trust(&alice_arn, &["sts:AssumeRole", "sts:TagSession"], ""),
-        Some(&allow("\"sts:AssumeRole\"", "*")),
+        &trust(&alice_arn, &["sts:AssumeRole", "sts:TagSession", "sts:SetSourceIdentity"], ""),
+        // Cross-account, the caller's own policies must allow carrying the source identity too.
+        Some(&allow(r#"["sts:AssumeRole", "sts:SetSourceIdentity"]"#, "*")),
         vec![],
     );
     // Hop 2 (account B): the trust policy reads the role's ResourceTag, which the transitive
     // tag overrides (the role itself says red).
     let cond2 = r#"{"StringEquals": {"aws:PrincipalTag/Project": "blue", "aws:ResourceTag/Project": "blue"}}"#;
-    let r2 = w.role(B, "Second", &trust(&r1, &["sts:AssumeRole"], cond2), None, vec![Tag::new("Project", "red")]);
+    let carry = ["sts:AssumeRole", "sts:SetSourceIdentity"];
+    let r2 = w.role(B, "Second", &trust(&r1, &carry, cond2), None, vec![Tag::new("Project", "red")]);
     // Hop 3 (account B): same account as hop 2.
-    let cond3 = r#"{"StringEquals": {"aws:PrincipalTag/Project": "blue"}, "Null": {"aws:PrincipalTag/Team": "true"}}"#;
-    let r3 = w.role(B, "Third", &trust(&r2, &["sts:AssumeRole"], cond3), None, vec![]);
+    let cond3 = r#"{"StringEquals": {"aws:PrincipalTag/Project": "blue", "aws:SourceIdentity": "alice"}, "Null": {"aws:PrincipalTag/Team": "true"}}"#;
+    let r3 = w.role(B, "Third", &trust(&r2, &carry, cond3), None, vec![]);
 
     let mut first = req(&r1, "one");
     first.tags = vec![Tag::new("Project", "blue"), Tag::new("Team", "x")];
     first.transitive_tag_keys = vec!["Project".to_owned()];
+    first.source_identity = Some("alice".to_owned());
     let one = w.assume(&alice, &first).unwrap();
     let s1 = w.session(&one);
 
@@ -414,6 +417,11 @@ fn transitive_tags_flow_through_three_roles_in_two_accounts() {
     assert_eq!(three.claims.account, B);
     assert!(three.claims.chained);
     assert_eq!(three.claims.chain_origin.as_deref(), Some(alice_arn.as_str()));
+    // The source identity set at the first hop reached the third, and cannot change there.
+    assert_eq!(three.claims.source_identity.as_deref(), Some("alice"));
+    let mut change = req(&r3, "three");
+    change.source_identity = Some("mallory".to_owned());
+    assert_eq!(code(w.assume(&s2, &change)), StsErrorCode::AccessDenied);
 
     // Without the transitive key, hop 2's condition on the principal tag fails.
     first.transitive_tag_keys.clear();

@@ -61,6 +61,32 @@ trust_account() {
     printf '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::%s:root"},"Action":["sts:AssumeRole","sts:TagSession"]}]}' "$1"
 }
 
+# castellan PATH JSON: a signed POST to one of Castellan's own endpoints; prints the status,
+# then the JSON answer.
+castellan() {
+    python3 "$(dirname "$0")/castellan_call.py" "$1" "$2"
+}
+
+# Phase `expired-token` (run.sh runs it after the suites: moving the clock forward would break
+# the TOTP codes they compute): a session of 900 s, the clock moved 901 s, ExpiredToken.
+if [ "${1:-}" == "expired-token" ]; then
+    creds=$(a sts get-session-token --duration-seconds 900)
+    export AWS_ACCESS_KEY_ID=$(json 'd["Credentials"]["AccessKeyId"]' <<<"$creds")
+    export AWS_SECRET_ACCESS_KEY=$(json 'd["Credentials"]["SecretAccessKey"]' <<<"$creds")
+    export AWS_SESSION_TOKEN=$(json 'd["Credentials"]["SessionToken"]' <<<"$creds")
+    expect "the session works before the clock moves" "$(a sts get-caller-identity | json 'd["Arn"][-5:]')" ":root"
+    # Signed by the root user (from the shared credentials file), not the session.
+    moved=$(unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+        castellan /_castellan/clock '{"advanceSeconds": 901}')
+    expect "the clock control moves the clock 901 s" "$(tail -n 1 <<<"$moved" | json 'd.get("offsetSeconds", d)')" "901"
+    expect_error ExpiredToken "the 900 s session 901 s later" sts get-caller-identity
+    expect "the clock control refuses session credentials" "$(castellan /_castellan/clock '{"advanceSeconds": 1}' | head -n 1)" "403"
+    unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+    echo "$failures failures"
+    [ "$failures" -eq 0 ]
+    exit
+fi
+
 # ---- who am I ----
 account=$(a sts get-caller-identity | json 'd["Account"]')
 expect "get-caller-identity as root" "$(a sts get-caller-identity | json 'd["Arn"]')" "arn:aws:iam::$account:root"
@@ -229,6 +255,22 @@ AWS_ACCESS_KEY_ID=$(json 'd["Credentials"]["AccessKeyId"]' <<<"$member_session")
 AWS_SECRET_ACCESS_KEY=$(json 'd["Credentials"]["SecretAccessKey"]' <<<"$member_session") \
 AWS_SESSION_TOKEN=$(json 'd["Credentials"]["SessionToken"]' <<<"$member_session") \
     expect_error AccessDenied "the SCP denies CreateUser in the member account" iam create-user --user-name blocked
+
+# ---- the decision endpoint (POST /v1/authorize) ----
+a iam create-user --user-name pdp >/dev/null
+a iam put-user-policy --user-name pdp --policy-name pdp \
+    --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"castellan:Authorize","Resource":"*"}]}' >/dev/null
+pdp_key=$(a iam create-access-key --user-name pdp)
+decision=$(AWS_ACCESS_KEY_ID=$(json 'd["AccessKey"]["AccessKeyId"]' <<<"$pdp_key") \
+    AWS_SECRET_ACCESS_KEY=$(json 'd["AccessKey"]["SecretAccessKey"]' <<<"$pdp_key") \
+    castellan /v1/authorize "{\"principal\": \"arn:aws:iam::$account:user/eng/alice\", \"action\": \"s3:GetObject\", \"resource\": \"arn:aws:s3:::b/k\"}")
+expect "/v1/authorize allows alice s3:GetObject" "$(tail -n 1 <<<"$decision" | json '[d["decision"], d["matchedStatements"][0]["policyId"] != ""]')" "['Allow', True]"
+a iam create-user --user-name bystander >/dev/null
+bystander_key=$(a iam create-access-key --user-name bystander)
+denied=$(AWS_ACCESS_KEY_ID=$(json 'd["AccessKey"]["AccessKeyId"]' <<<"$bystander_key") \
+    AWS_SECRET_ACCESS_KEY=$(json 'd["AccessKey"]["SecretAccessKey"]' <<<"$bystander_key") \
+    castellan /v1/authorize "{\"principal\": \"arn:aws:iam::$account:root\", \"action\": \"s3:GetObject\", \"resource\": \"*\"}")
+expect "/v1/authorize needs castellan:Authorize" "$(head -n 1 <<<"$denied")" "403"
 
 commands=$(wc -l <"$tmp/commands")
 echo "$commands AWS CLI commands, $failures failures"

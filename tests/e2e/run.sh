@@ -2,9 +2,11 @@
 # End-to-end: the AWS CLI and boto3 against `castellan serve`.
 #
 # Creates a virtual environment with awscli, boto3 and pytest (from the Python package
-# registry), builds `castellan`, starts `castellan serve` on a free loopback port with a fresh
-# data directory, runs the AWS CLI script (cli.sh) and the pytest suite (test_boto3.py), and
-# stops the server.
+# registry), builds `castellan`, starts `castellan serve --allow-clock-control` on a free
+# loopback port with a fresh data directory, runs the AWS CLI script (cli.sh), the pytest suite
+# (test_boto3.py), the first half of the restart check (restart.sh before) and the ExpiredToken
+# case (cli.sh expired-token, which moves the server's clock); then stops the server, starts it
+# again on the same data directory without clock control, and runs restart.sh after.
 #
 # Environment: CASTELLAN_BIN (a built `castellan`; default: build one with cargo),
 # CASTELLAN_E2E_VENV (where the virtual environment goes; default: target/e2e-venv),
@@ -29,11 +31,29 @@ fi
 
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$bin" serve --listen "127.0.0.1:$port" --data-dir "$work/data" 2>"$work/server.log" &
-server=$!
+server=
+# start_server LOG [FLAGS...]: starts `castellan serve` on the data directory and waits until it
+# serves.
+start_server() {
+    local log=$1
+    shift
+    "$bin" serve --listen "127.0.0.1:$port" --data-dir "$work/data" "$@" 2>"$log" &
+    server=$!
+    for _ in $(seq 1 100); do
+        grep -q "serving IAM" "$log" 2>/dev/null && return 0
+        kill -0 "$server" 2>/dev/null || { cat "$log"; echo "castellan serve exited" >&2; exit 1; }
+        sleep 0.1
+    done
+    cat "$log"
+    echo "castellan serve did not start" >&2
+    exit 1
+}
 stop_server() {
-    kill -TERM "$server" 2>/dev/null || true
-    wait "$server" 2>/dev/null || true
+    if [ -n "$server" ]; then
+        kill -TERM "$server" 2>/dev/null || true
+        wait "$server" 2>/dev/null || true
+        server=
+    fi
 }
 cleanup() {
     stop_server
@@ -41,12 +61,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-for _ in $(seq 1 100); do
-    grep -q "serving IAM" "$work/server.log" 2>/dev/null && break
-    kill -0 "$server" 2>/dev/null || { cat "$work/server.log"; echo "castellan serve exited" >&2; exit 1; }
-    sleep 0.1
-done
-grep -q "serving IAM" "$work/server.log" || { cat "$work/server.log"; echo "castellan serve did not start" >&2; exit 1; }
+# Clock control on: the ExpiredToken case moves the server's clock forward.
+start_server "$work/server.log" --allow-clock-control
 
 # Only the root credentials file and the endpoint: nothing from the user's own AWS setup.
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_DEFAULT_PROFILE
@@ -62,8 +78,34 @@ echo "== AWS CLI script"
 bash "$here/cli.sh" || status=1
 echo "== pytest + boto3"
 (cd "$here" && pytest -q -p no:cacheprovider test_boto3.py) || status=1
+echo "== restart durability (before)"
+bash "$here/restart.sh" before "$work/restart-state" || status=1
+# Last on this server: it moves the clock forward, which TOTP codes computed now would not match.
+echo "== ExpiredToken (clock control)"
+bash "$here/cli.sh" expired-token || status=1
 if [ "$status" -ne 0 ]; then
     echo "== server log (last 40 lines)"
     tail -n 40 "$work/server.log"
+fi
+
+echo "== restart on the same data directory (without clock control)"
+stop_server
+grep -q "castellan: stopped" "$work/server.log" || { echo "FAIL the server did not stop cleanly"; status=1; }
+start_server "$work/server2.log"
+if grep -q "bootstrapped" "$work/server2.log"; then
+    echo "FAIL the restart bootstrapped a new account"
+    status=1
+fi
+bash "$here/restart.sh" after "$work/restart-state" || status=1
+clock=$(python3 "$here/castellan_call.py" /_castellan/clock '{"advanceSeconds": 1}' | head -n 1)
+if [ "$clock" == "404" ]; then
+    echo "ok   /_castellan/clock answers 404 without --allow-clock-control"
+else
+    echo "FAIL /_castellan/clock without --allow-clock-control: $clock"
+    status=1
+fi
+if [ "$status" -ne 0 ]; then
+    echo "== server log after the restart (last 40 lines)"
+    tail -n 40 "$work/server2.log"
 fi
 exit "$status"

@@ -1018,3 +1018,249 @@ def test_tag_open_id_connect_provider(iam):
     assert iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=arn)["Tags"] == [{"Key": "a", "Value": "1"}]
     iam.untag_open_id_connect_provider(OpenIDConnectProviderArn=arn, TagKeys=["a"])
     assert iam.list_open_id_connect_provider_tags(OpenIDConnectProviderArn=arn)["Tags"] == []
+
+
+# ---- SAML providers ----
+
+SAML_METADATA = ('<EntityDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.com">'
+                 f'<!-- {"x" * 1000} --></EntityDescriptor>')
+
+
+def saml_provider(iam):
+    return iam.create_saml_provider(Name=name("idp"), SAMLMetadataDocument=SAML_METADATA,
+                                    Tags=[{"Key": "k", "Value": "v"}])["SAMLProviderArn"]
+
+
+def test_create_saml_provider(iam, account):
+    arn = saml_provider(iam)
+    assert arn.startswith(f"arn:aws:iam::{account}:saml-provider/idp-")
+
+
+def test_get_saml_provider(iam):
+    got = iam.get_saml_provider(SAMLProviderArn=saml_provider(iam))
+    assert got["SAMLMetadataDocument"] == SAML_METADATA
+    assert got["Tags"] == [{"Key": "k", "Value": "v"}] and got["CreateDate"].year >= 2024
+
+
+def test_list_saml_providers(iam):
+    arn = saml_provider(iam)
+    assert arn in [p["Arn"] for p in iam.list_saml_providers()["SAMLProviderList"]]
+
+
+def test_update_saml_provider(iam):
+    arn = saml_provider(iam)
+    updated = SAML_METADATA.replace("idp.example.com", "idp2.example.com")
+    assert iam.update_saml_provider(SAMLProviderArn=arn, SAMLMetadataDocument=updated)["SAMLProviderArn"] == arn
+    assert iam.get_saml_provider(SAMLProviderArn=arn)["SAMLMetadataDocument"] == updated
+
+
+def test_delete_saml_provider(iam):
+    arn = saml_provider(iam)
+    iam.delete_saml_provider(SAMLProviderArn=arn)
+    with pytest.raises(ClientError) as e:
+        iam.get_saml_provider(SAMLProviderArn=arn)
+    assert error_code(e) == "NoSuchEntity"
+
+
+# ---- authorization details, reports, role last used ----
+
+def test_get_account_authorization_details(iam, user, role, policy):
+    iam.put_user_policy(UserName=user, PolicyName="inline", PolicyDocument=READ)
+    iam.attach_user_policy(UserName=user, PolicyArn=policy)
+    pages = list(iam.get_paginator("get_account_authorization_details").paginate())
+    assert pages[-1]["IsTruncated"] is False
+    details = {k: [x for page in pages for x in page[k]]
+               for k in ["UserDetailList", "GroupDetailList", "RoleDetailList", "Policies"]}
+    users = {u["UserName"]: u for u in details["UserDetailList"]}
+    assert users[user]["UserPolicyList"][0]["PolicyDocument"]["Statement"][0]["Action"] == "s3:GetObject"
+    assert users[user]["AttachedManagedPolicies"][0]["PolicyArn"] == policy
+    assert role in [r["RoleName"] for r in details["RoleDetailList"]]
+    policies = {p["Arn"]: p for p in details["Policies"]}
+    assert policies[policy]["PolicyVersionList"][0]["Document"]["Statement"][0]["Action"] == "s3:GetObject"
+
+
+def test_get_account_authorization_details_filters_and_pages(iam, role):
+    only_roles = iam.get_account_authorization_details(Filter=["Role"], MaxItems=1000)
+    assert only_roles["UserDetailList"] == [] and only_roles["Policies"] == []
+    assert role in [r["RoleName"] for r in only_roles["RoleDetailList"]]
+    pages = list(iam.get_paginator("get_account_authorization_details").paginate(
+        Filter=["Role"], PaginationConfig={"PageSize": 1}))
+    assert len(pages) >= 2
+    names = [r["RoleName"] for page in pages for r in page["RoleDetailList"]]
+    assert role in names and len(names) == len(set(names))
+
+
+def test_generate_credential_report(iam):
+    assert iam.generate_credential_report()["State"] == "COMPLETE"
+
+
+def test_get_credential_report(iam, user):
+    iam.generate_credential_report()
+    report = iam.get_credential_report()
+    assert report["ReportFormat"] == "text/csv"
+    lines = report["Content"].decode().splitlines()
+    assert lines[0].startswith("user,arn,user_creation_time,password_enabled,")
+    assert lines[1].startswith("<root_account>,")
+
+
+def test_generate_service_last_accessed_details(iam, user, account):
+    iam.put_user_policy(UserName=user, PolicyName="read", PolicyDocument=READ)
+    job = iam.generate_service_last_accessed_details(Arn=f"arn:aws:iam::{account}:user/{user}")["JobId"]
+    assert len(job) == 36
+
+
+def test_get_service_last_accessed_details(iam, account):
+    job = iam.generate_service_last_accessed_details(Arn=f"arn:aws:iam::{account}:user/{iam_admin_name(iam)}")["JobId"]
+    details = iam.get_service_last_accessed_details(JobId=job)
+    assert details["JobStatus"] == "COMPLETED" and details["JobType"] == "SERVICE_LEVEL"
+    with pytest.raises(ClientError) as e:
+        iam.get_service_last_accessed_details(JobId="00000000-0000-4000-8000-000000000000")
+    assert error_code(e) == "NoSuchEntity"
+
+
+def iam_admin_name(iam):
+    """A user with a policy naming services (made here, so that the report has rows)."""
+    n = name("svc")
+    iam.create_user(UserName=n)
+    iam.put_user_policy(UserName=n, PolicyName="read", PolicyDocument=READ)
+    return n
+
+
+def test_get_role_has_role_last_used(iam, account, admin):
+    n = name("role")
+    iam.create_role(RoleName=n, AssumeRolePolicyDocument=trust(account))
+    assert "LastUsedDate" not in iam.get_role(RoleName=n)["Role"]["RoleLastUsed"]
+    creds = client("sts", **admin).assume_role(RoleArn=f"arn:aws:iam::{account}:role/{n}",
+                                               RoleSessionName="sess")["Credentials"]
+    client("sts", **session_keys(creds)).get_caller_identity()
+    last = iam.get_role(RoleName=n)["Role"]["RoleLastUsed"]
+    assert last["LastUsedDate"].year >= 2024 and last["Region"] == "us-east-1"
+
+
+# ---- Organizations: policies, OUs, accounts ----
+
+def scp(org):
+    return org.create_policy(Name=name("scp"), Description="d", Type="SERVICE_CONTROL_POLICY",
+                             Content=SCP)["Policy"]["PolicySummary"]["Id"]
+
+
+def test_describe_policy(org):
+    policy_id = scp(org)
+    p = org.describe_policy(PolicyId=policy_id)["Policy"]
+    assert p["PolicySummary"]["Id"] == policy_id and json.loads(p["Content"]) == json.loads(SCP)
+
+
+def test_update_policy(org):
+    policy_id = scp(org)
+    p = org.update_policy(PolicyId=policy_id, Name="renamed-" + policy_id, Description="new")["Policy"]
+    assert (p["PolicySummary"]["Name"], p["PolicySummary"]["Description"]) == ("renamed-" + policy_id, "new")
+
+
+def test_delete_policy(org):
+    policy_id = scp(org)
+    org.delete_policy(PolicyId=policy_id)
+    with pytest.raises(ClientError) as e:
+        org.describe_policy(PolicyId=policy_id)
+    assert error_code(e) == "PolicyNotFoundException"
+
+
+def test_list_targets_for_policy(org, root_id):
+    policy_id = scp(org)
+    ou = org.create_organizational_unit(ParentId=root_id, Name=name("ou"))["OrganizationalUnit"]["Id"]
+    org.attach_policy(PolicyId=policy_id, TargetId=ou)
+    targets = org.list_targets_for_policy(PolicyId=policy_id)["Targets"]
+    assert [(t["TargetId"], t["Type"]) for t in targets] == [(ou, "ORGANIZATIONAL_UNIT")]
+
+
+def test_list_policies_for_target(org, root_id):
+    policy_id = scp(org)
+    ou = org.create_organizational_unit(ParentId=root_id, Name=name("ou"))["OrganizationalUnit"]["Id"]
+    org.attach_policy(PolicyId=policy_id, TargetId=ou)
+    ids = [p["Id"] for p in org.list_policies_for_target(TargetId=ou, Filter="SERVICE_CONTROL_POLICY")["Policies"]]
+    assert policy_id in ids
+
+
+def test_update_organizational_unit(org, root_id):
+    ou = org.create_organizational_unit(ParentId=root_id, Name=name("ou"))["OrganizationalUnit"]["Id"]
+    assert org.update_organizational_unit(OrganizationalUnitId=ou, Name="renamed")["OrganizationalUnit"]["Name"] == "renamed"
+
+
+def test_delete_organizational_unit(org, root_id):
+    ou = org.create_organizational_unit(ParentId=root_id, Name=name("ou"))["OrganizationalUnit"]["Id"]
+    org.delete_organizational_unit(OrganizationalUnitId=ou)
+    with pytest.raises(ClientError) as e:
+        org.delete_organizational_unit(OrganizationalUnitId=ou)
+    assert error_code(e) == "OrganizationalUnitNotFoundException"
+
+
+def test_describe_account(org):
+    account_id = org.create_account(AccountName="described", Email="x@example.com")["CreateAccountStatus"]["AccountId"]
+    a = org.describe_account(AccountId=account_id)["Account"]
+    assert (a["Id"], a["Name"], a["Status"]) == (account_id, "described", "ACTIVE")
+
+
+def test_remove_account_from_organization(org):
+    account_id = org.create_account(AccountName=name("acct"), Email="r@example.com")["CreateAccountStatus"]["AccountId"]
+    org.remove_account_from_organization(AccountId=account_id)
+    assert account_id not in [a["Id"] for a in org.list_accounts()["Accounts"]]
+
+
+# ---- POST /v1/authorize ----
+
+from botocore.auth import SigV4Auth  # noqa: E402
+from botocore.awsrequest import AWSRequest  # noqa: E402
+from botocore.credentials import Credentials  # noqa: E402
+
+import castellan_call  # noqa: E402
+
+PDP = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": "castellan:Authorize", "Resource": "*"}]})
+
+
+@pytest.fixture(scope="module")
+def pdp(iam):
+    """Credentials of a service allowed castellan:Authorize."""
+    n = name("pdp")
+    iam.create_user(UserName=n)
+    iam.put_user_policy(UserName=n, PolicyName="pdp", PolicyDocument=PDP)
+    k = iam.create_access_key(UserName=n)["AccessKey"]
+    return Credentials(k["AccessKeyId"], k["SecretAccessKey"])
+
+
+def test_authorize_a_principal(iam, pdp, user, account):
+    iam.put_user_policy(UserName=user, PolicyName="read", PolicyDocument=READ)
+    ask = {"principal": f"arn:aws:iam::{account}:user/{user}", "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k"}
+    status, d = castellan_call.call("/v1/authorize", ask, pdp)
+    assert status == 200 and d["decision"] == "Allow" and d["allowed"] is True
+    assert d["matchedStatements"][0]["policyId"].endswith("read") and d["deniedBy"] is None
+    status, d = castellan_call.call("/v1/authorize", dict(ask, action="s3:PutObject"), pdp)
+    assert (d["decision"], d["allowed"]) == ("ImplicitDeny", False) and "s3:PutObject" in d["message"]
+
+
+def test_authorize_a_signed_request(iam, pdp, user):
+    iam.put_user_policy(UserName=user, PolicyName="read", PolicyDocument=READ)
+    k = iam.create_access_key(UserName=user)["AccessKey"]
+    request = AWSRequest(method="GET", url="https://storage.example.com/b/k", data=b"")
+    SigV4Auth(Credentials(k["AccessKeyId"], k["SecretAccessKey"]), "s3", "us-east-1").add_auth(request)
+    headers = dict(request.headers.items())
+    headers["host"] = "storage.example.com"
+    described = {"method": "GET", "path": "/b/k", "query": "", "headers": headers, "body": "", "service": "s3"}
+    ask = {"request": described, "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k"}
+    status, d = castellan_call.call("/v1/authorize", ask, pdp)
+    assert status == 200 and d["decision"] == "Allow" and d["principal"].endswith(f":user/{user}"), d
+    tampered = dict(described, path="/b/other")
+    status, d = castellan_call.call("/v1/authorize", dict(ask, request=tampered), pdp)
+    assert (d["allowed"], d["authenticationError"]["code"]) == (False, "SignatureDoesNotMatch")
+
+
+def test_authorize_needs_castellan_authorize(iam, user, account):
+    k = iam.create_access_key(UserName=user)["AccessKey"]
+    ask = {"principal": f"arn:aws:iam::{account}:root", "action": "s3:GetObject", "resource": "*"}
+    status, d = castellan_call.call("/v1/authorize", ask, Credentials(k["AccessKeyId"], k["SecretAccessKey"]))
+    assert (status, d["__type"]) == (403, "AccessDenied")
+
+
+def test_authorize_refuses_a_session_arn(pdp, account):
+    ask = {"principal": f"arn:aws:sts::{account}:assumed-role/r/s", "action": "s3:GetObject", "resource": "*"}
+    status, d = castellan_call.call("/v1/authorize", ask, pdp)
+    assert (status, d["__type"]) == (400, "InvalidInput")

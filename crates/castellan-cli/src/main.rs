@@ -43,6 +43,10 @@ enum Command {
         /// The data directory (created and bootstrapped on first start).
         #[arg(long, default_value = "castellan-data")]
         data_dir: PathBuf,
+        /// For tests only: serve `POST /_castellan/clock`, which lets the bootstrap account's
+        /// root user (from loopback) move the server's clock forward.
+        #[arg(long)]
+        allow_clock_control: bool,
     },
 }
 
@@ -126,7 +130,9 @@ fn main() -> ExitCode {
         }
         Command::Policy(PolicyCommand::Fmt { check, paths }) => policy_cmd::fmt(&paths, check),
         Command::Simulate { cases, format } => simulate::simulate(&cases, format == Format::Json),
-        Command::Serve { listen, data_dir } => serve::serve(&listen, &data_dir),
+        Command::Serve { listen, data_dir, allow_clock_control } => {
+            serve::serve(&listen, &data_dir, allow_clock_control)
+        }
     };
     match outcome {
         Outcome::Clean => ExitCode::SUCCESS,

@@ -4,9 +4,11 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
+use castellan::credentials::{Clock, SystemClock};
 use castellan::{Iam, ROOT_CREDENTIALS_FILE};
-use castellan_server::{Server, ServerConfig};
+use castellan_server::{OffsetClock, Server, ServerConfig};
 
 use crate::Outcome;
 
@@ -15,7 +17,7 @@ use crate::Outcome;
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:7680";
 
 /// Runs the server until a signal; returns when it has shut down.
-pub(crate) fn serve(listen: &str, data_dir: &Path) -> Outcome {
+pub(crate) fn serve(listen: &str, data_dir: &Path, allow_clock_control: bool) -> Outcome {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CASTELLAN_LOG")
@@ -31,7 +33,13 @@ pub(crate) fn serve(listen: &str, data_dir: &Path) -> Outcome {
             return Outcome::Usage;
         }
     };
-    let iam = match Iam::builder().data_dir(data_dir).open() {
+    // With clock control, the facade runs on a clock tests may move forward.
+    let clock = allow_clock_control.then(|| Arc::new(OffsetClock::new(Arc::new(SystemClock))));
+    let mut builder = Iam::builder().data_dir(data_dir);
+    if let Some(clock) = &clock {
+        builder = builder.clock(Arc::clone(clock) as Arc<dyn Clock>);
+    }
+    let iam = match builder.open() {
         Ok(iam) => iam,
         Err(e) => {
             eprintln!("castellan serve: cannot open the data directory {}: {e}", data_dir.display());
@@ -58,8 +66,19 @@ pub(crate) fn serve(listen: &str, data_dir: &Path) -> Outcome {
     let result = runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(address).await?;
         let local = listener.local_addr()?;
+        let iam = Arc::new(iam);
+        let mut server = Server::new(Arc::clone(&iam), ServerConfig::default());
+        if let Some(clock) = clock {
+            eprintln!("castellan: clock control enabled (POST /_castellan/clock): for tests only");
+            server = server.with_clock_control(clock);
+        }
+        let flusher = tokio::spawn(flush_periodically(Arc::clone(&iam)));
         eprintln!("castellan: serving IAM, STS and Organizations at http://{local}");
-        Server::new(Arc::new(iam), ServerConfig::default()).serve(listener, shutdown_signal()).await?;
+        let served = server.serve(listener, shutdown_signal()).await;
+        flusher.abort();
+        let _ = flusher.await;
+        flush(Arc::clone(&iam)).await;
+        served?;
         eprintln!("castellan: stopped");
         Ok::<(), std::io::Error>(())
     });
@@ -69,6 +88,29 @@ pub(crate) fn serve(listen: &str, data_dir: &Path) -> Outcome {
             eprintln!("castellan serve: {e}");
             Outcome::Usage
         }
+    }
+}
+
+/// How often the last-used data gathered in memory is written to the store.
+const FLUSH_INTERVAL: Duration = Duration::from_secs(60);
+
+/// Writes the last-used data every [`FLUSH_INTERVAL`], until aborted.
+async fn flush_periodically(iam: Arc<Iam>) {
+    let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + FLUSH_INTERVAL, FLUSH_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        flush(Arc::clone(&iam)).await;
+    }
+}
+
+/// Writes the last-used data once (on the blocking pool: it writes to the store); logs a
+/// failure.
+async fn flush(iam: Arc<Iam>) {
+    match tokio::task::spawn_blocking(move || iam.flush_last_used()).await {
+        Ok(Ok(written)) => tracing::debug!(written, "last-used data flushed"),
+        Ok(Err(e)) => tracing::warn!(error = %e, "could not write the last-used data"),
+        Err(e) => tracing::warn!(error = %e, "the last-used flush did not finish"),
     }
 }
 

@@ -179,7 +179,10 @@ pub(crate) fn dispatch(call: &Call<'_>, action: &str) -> OpResult {
         "ListAccountAliases" => list_account_aliases(call),
         _ => match crate::iam_more::dispatch(call, action) {
             Some(result) => result,
-            None => Err(crate::query::invalid_action(action)),
+            None => match crate::iam_reports::dispatch(call, action) {
+                Some(result) => result,
+                None => Err(crate::query::invalid_action(action)),
+            },
         },
     }
 }
@@ -238,7 +241,7 @@ fn boundary(xml: &mut Xml, arn: Option<&str>) {
     }
 }
 
-fn user_fields(xml: &mut Xml, u: &User, with_tags: bool) {
+pub(crate) fn user_fields(xml: &mut Xml, u: &User, with_tags: bool) {
     xml.leaf("Path", u.path.as_str())
         .leaf("UserName", u.name.as_str())
         .leaf("UserId", &u.user_id)
@@ -258,7 +261,7 @@ fn one_user(u: &User) -> Xml {
     xml
 }
 
-fn group_fields(xml: &mut Xml, g: &Group) {
+pub(crate) fn group_fields(xml: &mut Xml, g: &Group) {
     xml.leaf("Path", g.path.as_str())
         .leaf("GroupName", g.name.as_str())
         .leaf("GroupId", &g.group_id)
@@ -266,7 +269,7 @@ fn group_fields(xml: &mut Xml, g: &Group) {
         .leaf("CreateDate", &timestamp(g.create_date));
 }
 
-fn role_fields(xml: &mut Xml, r: &Role, with_tags: bool) {
+pub(crate) fn role_fields(xml: &mut Xml, r: &Role, with_tags: bool) {
     xml.leaf("Path", r.path.as_str())
         .leaf("RoleName", r.name.as_str())
         .leaf("RoleId", &r.role_id)
@@ -281,7 +284,7 @@ fn role_fields(xml: &mut Xml, r: &Role, with_tags: bool) {
     }
 }
 
-fn policy_fields(xml: &mut Xml, p: &ManagedPolicy, with_tags: bool) {
+pub(crate) fn policy_fields(xml: &mut Xml, p: &ManagedPolicy, with_tags: bool) {
     xml.leaf("PolicyName", p.name.as_str())
         .leaf("PolicyId", &p.policy_id)
         .leaf("Arn", &p.arn)
@@ -298,7 +301,7 @@ fn policy_fields(xml: &mut Xml, p: &ManagedPolicy, with_tags: bool) {
     }
 }
 
-fn version_fields(xml: &mut Xml, v: &PolicyVersion, with_document: bool) {
+pub(crate) fn version_fields(xml: &mut Xml, v: &PolicyVersion, with_document: bool) {
     if with_document {
         xml.leaf("Document", &url_encode(&v.document));
     }
@@ -496,6 +499,7 @@ fn get_role(call: &Call<'_>) -> OpResult {
     let mut xml = Xml::default();
     xml.open("Role");
     role_fields(&mut xml, &role, true);
+    crate::iam_reports::role_last_used(&mut xml, &call.iam.role_last_used(&role.arn));
     xml.close("Role");
     Ok(Some(xml))
 }

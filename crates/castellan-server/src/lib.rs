@@ -9,16 +9,23 @@
 //! service, and `X-Amz-Target` for Organizations), and writing responses and errors in the exact
 //! shapes of the services' API models, which SDKs parse strictly.
 //!
+//! Beside the AWS APIs it serves Castellan's own JSON endpoints (`pdp`): `POST /v1/authorize`,
+//! the decision endpoint for services that use Castellan as their policy decision point
+//! (`docs/authorize.md`), and, only when [`Server::with_clock_control`] enables it, the test-only
+//! `POST /_castellan/clock`.
+//!
 //! Request flow: [`Server::serve`] accepts connections (HTTP/1.1, keep-alive) → the body is read
 //! with a size limit and a timeout → the facade's calls, which may block on the durable store,
-//! run on tokio's blocking pool → `query` (IAM and STS) or `org` (Organizations) dispatches the
-//! action and writes the response → one `tracing` line per request (service, action, status,
-//! latency).
+//! run on tokio's blocking pool → `pdp` (by path), `query` (IAM and STS) or `org`
+//! (Organizations) dispatches the action and writes the response → one `tracing` line per
+//! request (service, action, status, latency).
 
 mod iam_more;
 mod iam_ops;
+mod iam_reports;
 mod org;
 mod params;
+mod pdp;
 mod query;
 mod sts_ops;
 mod wire;
@@ -41,6 +48,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+
+pub use pdp::{AUTHORIZE_ACTION, OffsetClock, SERVICE};
 
 /// The largest request body accepted by default (1 MiB); larger is `413`.
 pub const DEFAULT_MAX_BODY: usize = 1 << 20;
@@ -73,6 +82,9 @@ impl Default for ServerConfig {
 pub struct Server {
     iam: Arc<Iam>,
     config: Arc<ServerConfig>,
+    /// The facade's clock when tests may move it (`POST /_castellan/clock`); `None`: the path
+    /// answers 404.
+    clock_control: Option<Arc<OffsetClock>>,
 }
 
 /// What processing a request produced, before it becomes an HTTP response.
@@ -89,7 +101,16 @@ pub(crate) struct Reply {
 impl Server {
     /// A server over `iam` with `config`.
     pub fn new(iam: Arc<Iam>, config: ServerConfig) -> Server {
-        Server { iam, config: Arc::new(config) }
+        Server { iam, config: Arc::new(config), clock_control: None }
+    }
+
+    /// Enables `POST /_castellan/clock`, which moves `clock` forward: `clock` must be the clock
+    /// `iam` was opened with. Signatures are then checked against the clock's inner (real)
+    /// time, so that clients signing with the real time keep working after a move. For tests
+    /// only: loopback callers signed by the bootstrap account's root user may use it.
+    pub fn with_clock_control(mut self, clock: Arc<OffsetClock>) -> Server {
+        self.clock_control = Some(clock);
+        self
     }
 
     /// Serves connections from `listener` until `shutdown` completes; then stops accepting,
@@ -155,8 +176,9 @@ impl Server {
         let reply = match self.read(request).await {
             Ok(signed) => {
                 let iam = Arc::clone(&self.iam);
+                let clock = self.clock_control.clone();
                 let id = request_id.clone();
-                match tokio::task::spawn_blocking(move || process(&iam, &signed, peer, &id)).await {
+                match tokio::task::spawn_blocking(move || process(&iam, clock.as_deref(), &signed, peer, &id)).await {
                     Ok(reply) => reply,
                     Err(_) => query::error_reply(
                         "iam",
@@ -270,11 +292,25 @@ fn log_connection_end(result: Result<(), hyper::Error>) {
     }
 }
 
-/// Processes a request read in full: Organizations when `X-Amz-Target` names it, the Query
-/// protocol (IAM or STS) otherwise.
-fn process(iam: &Iam, request: &SignedRequest, peer: SocketAddr, request_id: &str) -> Reply {
+/// Processes a request read in full: Castellan's own JSON endpoints by path, Organizations
+/// when `X-Amz-Target` names it, the Query protocol (IAM or STS) otherwise.
+fn process(
+    iam: &Iam,
+    clock: Option<&OffsetClock>,
+    request: &SignedRequest,
+    peer: SocketAddr,
+    request_id: &str,
+) -> Reply {
+    let signing_clock = clock.map(|c| c.inner().as_ref());
+    match request.path.as_str() {
+        pdp::AUTHORIZE_PATH => return pdp::authorize(iam, request, peer, signing_clock),
+        pdp::CLOCK_PATH => return pdp::clock(iam, request, peer, clock),
+        _ => {}
+    }
     match request.first_header("x-amz-target") {
-        Some(target) if target.starts_with(org::TARGET_PREFIX) => org::process(iam, request, peer, request_id),
-        _ => query::process(iam, request, peer, request_id),
+        Some(target) if target.starts_with(org::TARGET_PREFIX) => {
+            org::process(iam, request, peer, request_id, signing_clock)
+        }
+        _ => query::process(iam, request, peer, request_id, signing_clock),
     }
 }

@@ -4,8 +4,11 @@
 
 use std::net::SocketAddr;
 
+use castellan::credentials::Clock;
 use castellan::credentials::sigv4::{Payload, Request as SignedRequest};
-use castellan::org::{Account, NewPolicy, OrganizationDescription, PolicySummary, PolicyType, Root};
+use castellan::org::{
+    Account, NewPolicy, OrgPolicy, OrganizationDescription, PolicySummary, PolicyType, PolicyUpdate, Root,
+};
 use castellan::{Caller, Iam, IamError};
 use serde_json::{Map, Value, json};
 
@@ -18,9 +21,15 @@ pub(crate) const TARGET_PREFIX: &str = "AWSOrganizationsV20161128.";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.1";
 
 /// Processes an Organizations request.
-pub(crate) fn process(iam: &Iam, request: &SignedRequest, peer: SocketAddr, _request_id: &str) -> Reply {
+pub(crate) fn process(
+    iam: &Iam,
+    request: &SignedRequest,
+    peer: SocketAddr,
+    _request_id: &str,
+    signing_clock: Option<&dyn Clock>,
+) -> Reply {
     let action = request.first_header("x-amz-target").and_then(|t| t.strip_prefix(TARGET_PREFIX)).unwrap_or_default();
-    let result = run(iam, request, peer, action);
+    let result = run(iam, request, peer, action, signing_clock);
     match result {
         Ok(value) => Reply {
             status: 200,
@@ -52,7 +61,13 @@ fn error_reply(action: &str, e: &IamError) -> Reply {
     }
 }
 
-fn run(iam: &Iam, request: &SignedRequest, peer: SocketAddr, action: &str) -> Result<Value, IamError> {
+fn run(
+    iam: &Iam,
+    request: &SignedRequest,
+    peer: SocketAddr,
+    action: &str,
+    signing_clock: Option<&dyn Clock>,
+) -> Result<Value, IamError> {
     let Some((region, service)) = credential_scope(request) else {
         return Err(IamError::new(
             "MissingAuthenticationTokenException",
@@ -67,7 +82,7 @@ fn run(iam: &Iam, request: &SignedRequest, peer: SocketAddr, action: &str) -> Re
             format!("Credential should be scoped to correct service: 'organizations', not `{service}`."),
         ));
     }
-    let mut caller = crate::query::authenticate(iam, request, &service, &region).map_err(|e| {
+    let mut caller = crate::query::authenticate(iam, request, &service, &region, signing_clock).map_err(|e| {
         let code = match e.code() {
             "SignatureDoesNotMatch" => "InvalidSignatureException",
             "InvalidClientTokenId" => "UnrecognizedClientException",
@@ -172,6 +187,63 @@ fn dispatch(iam: &Iam, caller: &Caller, action: &str, input: &Input) -> Result<V
                 iam.list_org_policies(caller, input.policy_type("Filter")?)?.iter().map(policy_summary).collect();
             json!({"Policies": policies})
         }
+        "DescribePolicy" => {
+            json!({"Policy": org_policy(&iam.describe_org_policy(caller, input.required("PolicyId")?)?)})
+        }
+        "UpdatePolicy" => {
+            let update = PolicyUpdate {
+                name: input.get("Name").map(str::to_owned),
+                description: input.get("Description").map(str::to_owned),
+                content: input.get("Content").map(str::to_owned),
+            };
+            json!({"Policy": org_policy(&iam.update_org_policy(caller, input.required("PolicyId")?, update)?)})
+        }
+        "DeletePolicy" => {
+            iam.delete_org_policy(caller, input.required("PolicyId")?)?;
+            json!({})
+        }
+        "ListTargetsForPolicy" => {
+            let targets: Vec<Value> = iam
+                .list_targets_for_org_policy(caller, input.required("PolicyId")?)?
+                .iter()
+                .map(|t| json!({"TargetId": t.target_id, "Arn": t.arn, "Name": t.name, "Type": t.target_type.as_str()}))
+                .collect();
+            json!({"Targets": targets})
+        }
+        "ListPoliciesForTarget" => {
+            let policies: Vec<Value> = iam
+                .list_org_policies_for_target(caller, input.required("TargetId")?, input.policy_type("Filter")?)?
+                .iter()
+                .map(policy_summary)
+                .collect();
+            json!({"Policies": policies})
+        }
+        "UpdateOrganizationalUnit" => {
+            let ou_id = input.required("OrganizationalUnitId")?;
+            // Without a new name the OU stays as it is (AWS: the name is optional).
+            let ou = match input.get("Name") {
+                Some(name) => iam.update_organizational_unit(caller, ou_id, name)?,
+                None => {
+                    return Err(IamError::new(
+                        "InvalidInputException",
+                        400,
+                        "You must specify a value for the `Name` parameter.",
+                    ));
+                }
+            };
+            json!({"OrganizationalUnit": {"Id": ou.id, "Arn": ou.arn, "Name": ou.name}})
+        }
+        "DeleteOrganizationalUnit" => {
+            iam.delete_organizational_unit(caller, input.required("OrganizationalUnitId")?)?;
+            json!({})
+        }
+        "RemoveAccountFromOrganization" => {
+            iam.remove_account_from_organization(caller, input.required("AccountId")?)?;
+            json!({})
+        }
+        "DescribeAccount" => {
+            json!({"Account": account(&iam.describe_org_account(caller, input.required("AccountId")?)?)})
+        }
         "EnablePolicyType" => {
             json!({"Root": root(&iam.enable_policy_type(caller, input.required("RootId")?, input.policy_type("PolicyType")?)?)})
         }
@@ -218,6 +290,10 @@ fn account(a: &Account) -> Value {
         "State": "ACTIVE",
         "JoinedMethod": joined,
     })
+}
+
+fn org_policy(p: &OrgPolicy) -> Value {
+    json!({"PolicySummary": policy_summary(&p.summary), "Content": p.content})
 }
 
 fn policy_summary(p: &PolicySummary) -> Value {

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 
+use castellan::credentials::Clock;
 use castellan::credentials::sigv4::Request as SignedRequest;
 use castellan::{Caller, Iam, IamError};
 
@@ -55,14 +56,20 @@ fn credential(request: &SignedRequest) -> Option<String> {
     Some(credential)
 }
 
-/// Authenticates through the facade (which answers `ExpiredToken` for an expired session).
+/// Authenticates through the facade (which answers `ExpiredToken` for an expired session); with
+/// `signing_clock`, the request's signing time is checked against it rather than the facade's
+/// clock (see [`Iam::authenticate_with_signing_clock`]).
 pub(crate) fn authenticate(
     iam: &Iam,
     request: &SignedRequest,
     service: &str,
     region: &str,
+    signing_clock: Option<&dyn Clock>,
 ) -> Result<Caller, IamError> {
-    iam.authenticate(request, service, region)
+    match signing_clock {
+        Some(clock) => iam.authenticate_with_signing_clock(request, service, region, clock),
+        None => iam.authenticate(request, service, region),
+    }
 }
 
 /// Whether the request carries any SigV4 authentication at all.
@@ -84,7 +91,13 @@ const STS_ACTIONS: &[&str] = &[
 ];
 
 /// Processes an IAM or STS request.
-pub(crate) fn process(iam: &Iam, request: &SignedRequest, peer: SocketAddr, request_id: &str) -> Reply {
+pub(crate) fn process(
+    iam: &Iam,
+    request: &SignedRequest,
+    peer: SocketAddr,
+    request_id: &str,
+    signing_clock: Option<&dyn Clock>,
+) -> Reply {
     let body = match &request.payload {
         castellan::credentials::sigv4::Payload::Bytes(bytes) => String::from_utf8_lossy(bytes),
         castellan::credentials::sigv4::Payload::Hash(_) => "".into(),
@@ -100,7 +113,7 @@ pub(crate) fn process(iam: &Iam, request: &SignedRequest, peer: SocketAddr, requ
     };
     let action = params.get("Action").unwrap_or_default().to_owned();
     let service = scope_service(scope.as_ref(), Some(&params));
-    let result = run(iam, request, peer, &params, &action, scope.as_ref(), service);
+    let result = run(iam, request, peer, &params, &action, scope.as_ref(), service, signing_clock);
     match result {
         Ok(inner) => success_reply(service, &action, inner, request_id),
         Err(e) => error_reply(service, &action, &e, request_id),
@@ -125,6 +138,7 @@ fn scope_service(scope: Option<&(String, String)>, params: Option<&Params>) -> &
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
     iam: &Iam,
     request: &SignedRequest,
@@ -133,6 +147,7 @@ fn run(
     action: &str,
     scope: Option<&(String, String)>,
     service: &'static str,
+    signing_clock: Option<&dyn Clock>,
 ) -> OpResult {
     if action.is_empty() {
         return Err(IamError::new("MissingAction", 400, "Could not find operation: the request has no Action."));
@@ -154,7 +169,7 @@ fn run(
             format!("Requests signed for the service `{scope_service}` are not served by this endpoint."),
         ));
     }
-    let mut caller = authenticate(iam, request, scope_service, region)?;
+    let mut caller = authenticate(iam, request, scope_service, region, signing_clock)?;
     caller.source_ip = Some(peer.ip().to_string());
     caller.secure_transport = Some(false);
     let call = Call { iam, caller: &caller, params };

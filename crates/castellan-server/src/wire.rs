@@ -172,6 +172,35 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
     out
 }
 
+/// Decodes standard base64 (padding optional, whitespace ignored); `None` when `text` is not
+/// base64.
+pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(text.len() / 4 * 3);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    let mut padding = 0;
+    for c in text.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        if c == b'=' {
+            padding += 1;
+            continue;
+        }
+        if padding > 0 {
+            return None;
+        }
+        let value = u32::try_from(BASE64.iter().position(|&b| b == c)?).ok()?;
+        acc = (acc << 6) | value;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push(u8::try_from((acc >> bits) & 0xff).ok()?);
+        }
+    }
+    if padding > 2 || bits >= 6 {
+        return None;
+    }
+    Some(out)
+}
+
 /// A random request id in the UUID v4 form AWS uses.
 pub(crate) fn request_id() -> String {
     let n: u128 = rand::random();
@@ -208,6 +237,17 @@ mod tests {
         {
             assert_eq!(base64(input.as_bytes()), expected);
         }
+    }
+
+    #[test]
+    fn base64_decoding_inverts_encoding() {
+        for input in ["", "f", "fo", "foo", "foob", "fooba", "foobar", "\u{0}\u{ff}é"] {
+            assert_eq!(base64_decode(&base64(input.as_bytes())), Some(input.as_bytes().to_vec()));
+        }
+        assert_eq!(base64_decode("Zm9v\nYmFy"), Some(b"foobar".to_vec()));
+        assert_eq!(base64_decode("Zm9v!"), None);
+        assert_eq!(base64_decode("Z"), None);
+        assert_eq!(base64_decode("Zg==Zg"), None);
     }
 
     #[test]

@@ -625,3 +625,459 @@ async fn tag_listings_and_the_account_summary() {
     assert!(r.body.contains("<entry><key>Users</key><value>1</value></entry>"), "{}", r.body);
     h.stop().await;
 }
+
+// ---- POST /v1/authorize and the clock control ----
+
+/// A JSON POST to `path`, signed for the `castellan` service with `key`.
+async fn castellan_post(h: &Harness, path: &str, body: &str, key: &(String, SecretString)) -> (u16, serde_json::Value) {
+    let mut request = SignedRequest::new("POST", path, "")
+        .header("host", h.addr.to_string())
+        .header("content-type", "application/json")
+        .body(body.as_bytes().to_vec());
+    sign(&mut request, &h.params("castellan", key), None);
+    let r = send(h.addr, &request).await;
+    assert_eq!(r.content_type, "application/json", "{}", r.body);
+    (r.status, serde_json::from_str(&r.body).unwrap())
+}
+
+/// A user with an inline policy and an access key.
+async fn user_with_policy(h: &Harness, name: &str, policy: &str) -> (String, SecretString) {
+    let r = h.call("iam", &format!("Action=CreateUser&UserName={name}")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = h
+        .call("iam", &format!("Action=PutUserPolicy&UserName={name}&PolicyName=p&PolicyDocument={}", enc(policy)))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = h.call("iam", &format!("Action=CreateAccessKey&UserName={name}")).await;
+    (r.field("AccessKeyId").unwrap(), SecretString::new(r.field("SecretAccessKey").unwrap()))
+}
+
+const PDP_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Pdp","Effect":"Allow","Action":"castellan:Authorize","Resource":"*"}]}"#;
+const READER_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/*","Condition":{"StringEquals":{"s3:ExistingObjectTag/team":"red"}}},{"Sid":"NoSecrets","Effect":"Deny","Action":"s3:*","Resource":"arn:aws:s3:::bucket/secret/*"}]}"#;
+
+#[tokio::test]
+async fn authorize_decides_for_a_principal_arn_with_explanations() {
+    let h = start().await;
+    let service = user_with_policy(&h, "pdp", PDP_POLICY).await;
+    user_with_policy(&h, "reader", READER_POLICY).await;
+    let ask = |resource: &str, context: &str| {
+        format!(
+            r#"{{"principal":"arn:aws:iam::111122223333:user/reader","action":"s3:GetObject","resource":"{resource}","context":{context}}}"#
+        )
+    };
+    let (status, d) = castellan_post(
+        &h,
+        "/v1/authorize",
+        &ask("arn:aws:s3:::bucket/a", r#"{"s3:ExistingObjectTag/team":"red"}"#),
+        &service,
+    )
+    .await;
+    assert_eq!(status, 200, "{d}");
+    assert_eq!(d["decision"], "Allow");
+    assert_eq!(d["allowed"], true);
+    assert_eq!(d["principal"], "arn:aws:iam::111122223333:user/reader");
+    assert_eq!(d["matchedStatements"][0]["sid"], "Read");
+    assert_eq!(d["matchedStatements"][0]["effect"], "Allow");
+    assert!(d["deniedBy"].is_null());
+    let (_, d) = castellan_post(&h, "/v1/authorize", &ask("arn:aws:s3:::bucket/a", "{}"), &service).await;
+    assert_eq!(d["decision"], "ImplicitDeny");
+    assert_eq!(
+        d["missingContextKeys"][0].as_str().map(str::to_ascii_lowercase).as_deref(),
+        Some("s3:existingobjecttag/team")
+    );
+    assert!(d["message"].as_str().unwrap().contains("is not authorized to perform: s3:GetObject"), "{d}");
+    let (_, d) = castellan_post(
+        &h,
+        "/v1/authorize",
+        &ask("arn:aws:s3:::bucket/secret/x", r#"{"s3:ExistingObjectTag/team":["red"]}"#),
+        &service,
+    )
+    .await;
+    assert_eq!(d["decision"], "ExplicitDeny");
+    assert_eq!(d["matchedStatements"][0]["sid"], "NoSecrets");
+    assert!(d["deniedBy"].is_string());
+    // A resource policy grants what the identity policy does not.
+    let resource_policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:user/reader"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::bucket/*"}]}"#;
+    let body = serde_json::json!({
+        "principal": "arn:aws:iam::111122223333:user/reader",
+        "action": "s3:PutObject",
+        "resource": "arn:aws:s3:::bucket/a",
+        "resourcePolicy": resource_policy,
+        "resourceAccount": "111122223333",
+        "resourceTags": {"team": "red"},
+        "sourceIp": "10.0.0.1",
+        "secureTransport": true,
+    });
+    let (status, d) = castellan_post(&h, "/v1/authorize", &body.to_string(), &service).await;
+    assert_eq!((status, d["decision"].as_str()), (200, Some("Allow")), "{d}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn authorize_refuses_callers_and_inputs_it_should() {
+    let h = start().await;
+    let nobody = user_with_policy(&h, "nobody", READER_POLICY).await;
+    let service = user_with_policy(&h, "pdp", PDP_POLICY).await;
+    let body = r#"{"principal":"arn:aws:iam::111122223333:root","action":"s3:GetObject","resource":"*"}"#;
+    let (status, e) = castellan_post(&h, "/v1/authorize", body, &nobody).await;
+    assert_eq!((status, e["__type"].as_str()), (403, Some("AccessDenied")), "{e}");
+    assert!(e["message"].as_str().unwrap().contains("castellan:Authorize"));
+    // Unsigned.
+    let mut unsigned = SignedRequest::new("POST", "/v1/authorize", "")
+        .header("host", h.addr.to_string())
+        .body(body.as_bytes().to_vec());
+    unsigned.headers.push(("content-type".into(), "application/json".into()));
+    let r = send(h.addr, &unsigned).await;
+    let e: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!((r.status, e["__type"].as_str()), (403, Some("MissingAuthenticationToken")));
+    // Signed for another service.
+    let mut wrong = SignedRequest::new("POST", "/v1/authorize", "")
+        .header("host", h.addr.to_string())
+        .body(body.as_bytes().to_vec());
+    sign(&mut wrong, &h.params("iam", &service), None);
+    let r = send(h.addr, &wrong).await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    for (bad, code) in [
+        (
+            r#"{"principal":"arn:aws:sts::111122223333:assumed-role/r/s","action":"s3:GetObject","resource":"*"}"#,
+            "InvalidInput",
+        ),
+        (r#"{"principal":"arn:aws:iam::111122223333:root","resource":"*"}"#, "InvalidInput"),
+        (r#"{"action":"s3:GetObject","resource":"*"}"#, "InvalidInput"),
+        (
+            r#"{"principal":"arn:aws:iam::111122223333:root","action":"s3:GetObject","resource":"*","resourcePolicy":"{nope"}"#,
+            "MalformedPolicyDocument",
+        ),
+        (
+            r#"{"principal":"arn:aws:iam::111122223333:root","action":"s3:GetObject","resource":"*","context":{"k":1}}"#,
+            "InvalidInput",
+        ),
+        ("[1]", "InvalidInput"),
+        ("{nope", "SerializationException"),
+    ] {
+        let (status, e) = castellan_post(&h, "/v1/authorize", bad, &service).await;
+        assert_eq!((status, e["__type"].as_str()), (400, Some(code)), "{bad}: {e}");
+    }
+    let (status, e) = castellan_post(
+        &h,
+        "/v1/authorize",
+        r#"{"principal":"arn:aws:iam::111122223333:user/ghost","action":"s3:GetObject","resource":"*"}"#,
+        &service,
+    )
+    .await;
+    assert_eq!((status, e["__type"].as_str()), (404, Some("NoSuchEntity")), "{e}");
+    h.stop().await;
+}
+
+/// Encodes bytes in standard base64.
+fn b64(bytes: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = (u32::from(chunk[0]) << 16)
+            | (u32::from(*chunk.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*chunk.get(2).unwrap_or(&0));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn authorize_verifies_a_signed_request_including_sessions() {
+    let h = start().await;
+    let service = user_with_policy(&h, "pdp", PDP_POLICY).await;
+    let reader = user_with_policy(&h, "reader", READER_POLICY).await;
+    // The request a client sent to the service (an S3-like GET), signed by `reader`.
+    let mut client = SignedRequest::new("PUT", "/bucket/a", "x-id=PutObject")
+        .header("host", "storage.example.com")
+        .body(b"hello".to_vec());
+    sign(&mut client, &h.params("s3", &reader), None);
+    let describe = |req: &SignedRequest, body: &str| {
+        let headers: Vec<Vec<String>> = req.headers.iter().map(|(n, v)| vec![n.clone(), v.clone()]).collect();
+        serde_json::json!({
+            "request": {"method": req.method, "path": req.path, "query": req.query, "headers": headers,
+                        "body": b64(body.as_bytes()), "service": "s3"},
+            "action": "s3:GetObject",
+            "resource": "arn:aws:s3:::bucket/a",
+            "context": {"s3:ExistingObjectTag/team": "red"},
+        })
+        .to_string()
+    };
+    let (status, d) = castellan_post(&h, "/v1/authorize", &describe(&client, "hello"), &service).await;
+    assert_eq!(status, 200, "{d}");
+    assert_eq!(
+        (d["decision"].as_str(), d["principal"].as_str()),
+        (Some("Allow"), Some("arn:aws:iam::111122223333:user/reader")),
+        "{d}"
+    );
+    // A body that is not the one signed: not authentic, denied with the reason.
+    let (status, d) = castellan_post(&h, "/v1/authorize", &describe(&client, "HELLO"), &service).await;
+    assert_eq!(status, 200, "{d}");
+    assert_eq!(d["allowed"], false);
+    assert_eq!(d["authenticationError"]["code"], "SignatureDoesNotMatch", "{d}");
+    // A role session through its signed request, and the same after it expired.
+    h.call("iam", &format!("Action=CreateRole&RoleName=ops&AssumeRolePolicyDocument={}", enc(TRUST_ANYONE_IN_ACCOUNT)))
+        .await;
+    h.call("iam", &format!("Action=PutRolePolicy&RoleName=ops&PolicyName=p&PolicyDocument={}", enc(READER_POLICY)))
+        .await;
+    let admin = user_with_policy(
+        &h,
+        "admin",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+    )
+    .await;
+    let r = h
+        .call_as(
+            "sts",
+            "Action=AssumeRole&RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fops&RoleSessionName=s1&DurationSeconds=900",
+            &admin,
+            None,
+        )
+        .await;
+    let key = (r.field("AccessKeyId").unwrap(), SecretString::new(r.field("SecretAccessKey").unwrap()));
+    let token = r.field("SessionToken").unwrap();
+    let mut session_request = SignedRequest::new("GET", "/bucket/a", "").header("host", "storage.example.com");
+    sign(&mut session_request, &h.params("s3", &key).session_token(SecretString::new(token.clone())), None);
+    let mut body: serde_json::Value = serde_json::from_str(&describe(&session_request, "")).unwrap();
+    body["request"].as_object_mut().unwrap().remove("body");
+    body["request"]["bodySha256"] = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855".into();
+    let (_, d) = castellan_post(&h, "/v1/authorize", &body.to_string(), &service).await;
+    assert_eq!(d["decision"], "Allow", "{d}");
+    assert_eq!(d["principal"], "arn:aws:sts::111122223333:assumed-role/ops/s1");
+    h.clock.advance(901);
+    let mut late = SignedRequest::new("GET", "/bucket/a", "").header("host", "storage.example.com");
+    sign(&mut late, &h.params("s3", &key).session_token(SecretString::new(token)), None);
+    let mut body: serde_json::Value = serde_json::from_str(&describe(&late, "")).unwrap();
+    body["request"]["body"] = "".into();
+    let service_now = h.call("iam", "Action=CreateAccessKey&UserName=pdp").await;
+    let service_now =
+        (service_now.field("AccessKeyId").unwrap(), SecretString::new(service_now.field("SecretAccessKey").unwrap()));
+    let (_, d) = castellan_post(&h, "/v1/authorize", &body.to_string(), &service_now).await;
+    assert_eq!(d["authenticationError"]["code"], "ExpiredToken", "{d}");
+    assert_eq!(d["decision"], "ImplicitDeny");
+    h.stop().await;
+}
+
+/// A server whose facade runs on an offset clock over the fixed one, with clock control on.
+async fn start_clock_controlled() -> (Harness, Arc<castellan_server::OffsetClock>) {
+    let clock = Arc::new(FixedClock::new(START));
+    let offset = Arc::new(castellan_server::OffsetClock::new(clock.clone()));
+    let iam = Iam::builder()
+        .seed(7)
+        .account_id("111122223333")
+        .clock(offset.clone())
+        .password_hash_iterations(1)
+        .open()
+        .unwrap();
+    let root = iam.root_credentials().unwrap().clone();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = Server::new(Arc::new(iam), ServerConfig::default()).with_clock_control(offset.clone());
+    let task = tokio::spawn(server.serve(listener, async move {
+        let _ = rx.await;
+    }));
+    let h =
+        Harness { addr, clock, key: (root.access_key_id, root.secret_access_key), stop: Some(tx), task: Some(task) };
+    (h, offset)
+}
+
+#[tokio::test]
+async fn the_clock_control_is_off_unless_enabled() {
+    let h = start().await;
+    let (status, e) = castellan_post(&h, "/_castellan/clock", r#"{"advanceSeconds":901}"#, &h.key.clone()).await;
+    assert_eq!((status, e["__type"].as_str()), (404, Some("NotFound")));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn the_clock_control_expires_sessions_and_only_root_may_use_it() {
+    let (h, offset) = start_clock_controlled().await;
+    let root = h.key.clone();
+    let admin = user_with_policy(
+        &h,
+        "admin",
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#,
+    )
+    .await;
+    let r = h.call_as("sts", "Action=GetSessionToken&DurationSeconds=900", &admin, None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let key = (r.field("AccessKeyId").unwrap(), SecretString::new(r.field("SecretAccessKey").unwrap()));
+    let token = r.field("SessionToken").unwrap();
+    // An administrator user is not the root user.
+    let (status, e) = castellan_post(&h, "/_castellan/clock", r#"{"advanceSeconds":901}"#, &admin).await;
+    assert_eq!((status, e["__type"].as_str()), (403, Some("AccessDenied")), "{e}");
+    for bad in [r#"{"advanceSeconds":-1}"#, r#"{"advanceSeconds":"901"}"#, "{}"] {
+        let (status, _) = castellan_post(&h, "/_castellan/clock", bad, &root).await;
+        assert_eq!(status, 400, "{bad}");
+    }
+    let (status, d) = castellan_post(&h, "/_castellan/clock", r#"{"advanceSeconds":901}"#, &root).await;
+    assert_eq!(status, 200, "{d}");
+    assert_eq!(d["offsetSeconds"], 901);
+    assert_eq!(offset.offset(), 901);
+    assert_eq!(d["now"], "2026-01-01T00:15:01Z");
+    // Requests signed with the real (inner) time still authenticate; the session has expired.
+    let r = h.call("sts", "Action=GetCallerIdentity").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = h.call_as("sts", "Action=GetCallerIdentity", &key, Some(&token)).await;
+    assert_eq!((r.status, r.code().as_deref()), (403, Some("ExpiredToken")), "{}", r.body);
+    h.stop().await;
+}
+
+// ---- the operations of the second round ----
+
+#[tokio::test]
+async fn saml_providers_round_trip() {
+    let h = start().await;
+    // The model wants 1,000 characters at least.
+    let metadata = format!(
+        "<EntityDescriptor xmlns=\"urn:oasis:names:tc:SAML:2.0:metadata\" entityID=\"https://idp.example.com\"><!-- {} --></EntityDescriptor>",
+        "x".repeat(1000)
+    );
+    let metadata = metadata.as_str();
+    let r = h
+        .call(
+            "iam",
+            &format!(
+                "Action=CreateSAMLProvider&Name=corp&SAMLMetadataDocument={}&Tags.member.1.Key=k&Tags.member.1.Value=v",
+                enc(metadata)
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let arn = r.field("SAMLProviderArn").unwrap();
+    assert_eq!(arn, "arn:aws:iam::111122223333:saml-provider/corp");
+    let r = h.call("iam", &format!("Action=GetSAMLProvider&SAMLProviderArn={}", enc(&arn))).await;
+    assert_eq!(
+        r.field("SAMLMetadataDocument")
+            .map(|d| d.replace("&quot;", "\"").replace("&lt;", "<").replace("&gt;", ">"))
+            .as_deref(),
+        Some(metadata)
+    );
+    assert!(r.body.contains("<Key>k</Key>"));
+    let r = h.call("iam", "Action=ListSAMLProviders").await;
+    assert!(r.body.contains(&format!("<SAMLProviderList><member><Arn>{arn}</Arn>")), "{}", r.body);
+    let r = h
+        .call(
+            "iam",
+            &format!(
+                "Action=UpdateSAMLProvider&SAMLProviderArn={}&SAMLMetadataDocument={}",
+                enc(&arn),
+                enc(&metadata.replace("idp.example.com", "idp2.example.com"))
+            ),
+        )
+        .await;
+    assert_eq!(r.field("SAMLProviderArn").as_deref(), Some(arn.as_str()), "{}", r.body);
+    let r = h.call("iam", &format!("Action=DeleteSAMLProvider&SAMLProviderArn={}", enc(&arn))).await;
+    assert_eq!(r.status, 200);
+    let r = h.call("iam", &format!("Action=GetSAMLProvider&SAMLProviderArn={}", enc(&arn))).await;
+    assert_eq!((r.status, r.code().as_deref()), (404, Some("NoSuchEntity")));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn reports_and_authorization_details_have_the_model_shapes() {
+    let h = start().await;
+    user_with_policy(&h, "alice", READER_POLICY).await;
+    h.call("iam", &format!("Action=CreateRole&RoleName=ops&AssumeRolePolicyDocument={}", enc(TRUST_ANYONE_IN_ACCOUNT)))
+        .await;
+    let r = h.call("iam", "Action=GetRole&RoleName=ops").await;
+    assert!(r.body.contains("<RoleLastUsed></RoleLastUsed>") || r.body.contains("<RoleLastUsed/>"), "{}", r.body);
+    let r = h.call("iam", "Action=GetCredentialReport").await;
+    assert_eq!((r.status, r.code().as_deref()), (410, Some("ReportNotPresent")));
+    let r = h.call("iam", "Action=GenerateCredentialReport").await;
+    assert_eq!(r.field("State").as_deref(), Some("COMPLETE"), "{}", r.body);
+    let r = h.call("iam", "Action=GetCredentialReport").await;
+    let csv = String::from_utf8(base64_decode(&r.field("Content").unwrap())).unwrap();
+    assert!(csv.starts_with("user,arn,user_creation_time,"), "{csv}");
+    assert!(csv.contains("\nalice,arn:aws:iam::111122223333:user/alice,"), "{csv}");
+    assert_eq!(r.field("ReportFormat").as_deref(), Some("text/csv"));
+    let r = h.call("iam", "Action=GetAccountAuthorizationDetails").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("<UserDetailList><member>"), "{}", r.body);
+    assert!(r.body.contains("<UserPolicyList><member><PolicyName>p</PolicyName><PolicyDocument>%7B"), "{}", r.body);
+    assert!(r.body.contains("<RoleDetailList><member>"));
+    assert!(r.body.contains("<IsTruncated>false</IsTruncated>"));
+    let r = h.call("iam", "Action=GetAccountAuthorizationDetails&Filter.member.1=Role&MaxItems=1").await;
+    assert!(!r.body.contains("<UserName>alice</UserName>"), "{}", r.body);
+    assert!(r.body.contains("<RoleName>ops</RoleName>"));
+    let r = h.call("iam", "Action=GetAccountAuthorizationDetails&Filter.member.1=Users").await;
+    assert_eq!((r.status, r.code().as_deref()), (400, Some("ValidationError")));
+    let r = h
+        .call("iam", "Action=GenerateServiceLastAccessedDetails&Arn=arn%3Aaws%3Aiam%3A%3A111122223333%3Auser%2Falice")
+        .await;
+    let job = r.field("JobId").unwrap();
+    let r = h.call("iam", &format!("Action=GetServiceLastAccessedDetails&JobId={job}")).await;
+    assert_eq!(r.field("JobStatus").as_deref(), Some("COMPLETED"), "{}", r.body);
+    assert!(r.body.contains("<ServiceNamespace>s3</ServiceNamespace>"), "{}", r.body);
+    let r = h.call("iam", "Action=GetServiceLastAccessedDetails&JobId=nope").await;
+    assert_eq!(r.code().as_deref(), Some("NoSuchEntity"));
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn organizations_policies_and_ous_are_managed() {
+    let h = start().await;
+    org(&h, "CreateOrganization", r#"{"FeatureSet":"ALL"}"#).await;
+    let roots: serde_json::Value = serde_json::from_str(&org(&h, "ListRoots", "{}").await.body).unwrap();
+    let root_id = roots["Roots"][0]["Id"].as_str().unwrap().to_owned();
+    org(&h, "EnablePolicyType", &format!(r#"{{"RootId":"{root_id}","PolicyType":"SERVICE_CONTROL_POLICY"}}"#)).await;
+    let content = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}"#;
+    let body = serde_json::json!({"Name": "deny-s3", "Description": "d", "Type": "SERVICE_CONTROL_POLICY", "Content": content});
+    let r = org(&h, "CreatePolicy", &body.to_string()).await;
+    let created: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let policy_id = created["Policy"]["PolicySummary"]["Id"].as_str().unwrap().to_owned();
+    let r = org(&h, "CreateOrganizationalUnit", &format!(r#"{{"ParentId":"{root_id}","Name":"prod"}}"#)).await;
+    let ou: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let ou_id = ou["OrganizationalUnit"]["Id"].as_str().unwrap().to_owned();
+    let r = org(&h, "AttachPolicy", &format!(r#"{{"PolicyId":"{policy_id}","TargetId":"{ou_id}"}}"#)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = org(&h, "ListTargetsForPolicy", &format!(r#"{{"PolicyId":"{policy_id}"}}"#)).await;
+    let targets: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(targets["Targets"][0]["TargetId"], ou_id.as_str(), "{}", r.body);
+    assert_eq!(targets["Targets"][0]["Type"], "ORGANIZATIONAL_UNIT");
+    let r = org(&h, "ListPoliciesForTarget", &format!(r#"{{"TargetId":"{ou_id}","Filter":"SERVICE_CONTROL_POLICY"}}"#))
+        .await;
+    let policies: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert!(policies["Policies"].as_array().unwrap().iter().any(|p| p["Id"] == policy_id.as_str()), "{}", r.body);
+    let r = org(&h, "UpdatePolicy", &format!(r#"{{"PolicyId":"{policy_id}","Name":"deny-s3-v2"}}"#)).await;
+    let updated: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(updated["Policy"]["PolicySummary"]["Name"], "deny-s3-v2", "{}", r.body);
+    assert_eq!(updated["Policy"]["Content"], content);
+    let r = org(&h, "DescribePolicy", &format!(r#"{{"PolicyId":"{policy_id}"}}"#)).await;
+    let described: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(described["Policy"]["PolicySummary"]["Description"], "d");
+    let r =
+        org(&h, "UpdateOrganizationalUnit", &format!(r#"{{"OrganizationalUnitId":"{ou_id}","Name":"production"}}"#))
+            .await;
+    let renamed: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(renamed["OrganizationalUnit"]["Name"], "production", "{}", r.body);
+    let r = org(&h, "DeletePolicy", &format!(r#"{{"PolicyId":"{policy_id}"}}"#)).await;
+    assert_eq!(r.status, 400, "an attached policy cannot be deleted: {}", r.body);
+    org(&h, "DetachPolicy", &format!(r#"{{"PolicyId":"{policy_id}","TargetId":"{ou_id}"}}"#)).await;
+    let r = org(&h, "DeletePolicy", &format!(r#"{{"PolicyId":"{policy_id}"}}"#)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = org(&h, "DescribePolicy", &format!(r#"{{"PolicyId":"{policy_id}"}}"#)).await;
+    let e: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(e["__type"], "PolicyNotFoundException", "{}", r.body);
+    let r = org(&h, "DeleteOrganizationalUnit", &format!(r#"{{"OrganizationalUnitId":"{ou_id}"}}"#)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = org(&h, "CreateAccount", r#"{"AccountName":"dev","Email":"dev@example.com"}"#).await;
+    let status: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    let account_id = status["CreateAccountStatus"]["AccountId"].as_str().unwrap().to_owned();
+    let r = org(&h, "DescribeAccount", &format!(r#"{{"AccountId":"{account_id}"}}"#)).await;
+    let account: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(account["Account"]["Name"], "dev", "{}", r.body);
+    let r = org(&h, "RemoveAccountFromOrganization", &format!(r#"{{"AccountId":"{account_id}"}}"#)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = org(&h, "ListAccounts", "{}").await;
+    let accounts: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(accounts["Accounts"].as_array().unwrap().len(), 1);
+    h.stop().await;
+}

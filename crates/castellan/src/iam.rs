@@ -362,6 +362,20 @@ impl Iam {
     /// An authentic session token past its expiry is `ExpiredToken` (403); any other refusal is
     /// AWS's SigV4 error (`InvalidClientTokenId`, `SignatureDoesNotMatch`, ...).
     pub fn authenticate(&self, request: &SignedRequest, service: &str, region: &str) -> Result<Caller, IamError> {
+        self.authenticate_with_signing_clock(request, service, region, &*self.clock)
+    }
+
+    /// [`Iam::authenticate`], with the request's signing time checked against `signing_clock`
+    /// rather than the facade's clock (which still decides whether a session has expired). A
+    /// server whose clock a test moves forward uses this to keep accepting requests its clients
+    /// sign with the real time.
+    pub fn authenticate_with_signing_clock(
+        &self,
+        request: &SignedRequest,
+        service: &str,
+        region: &str,
+        signing_clock: &dyn Clock,
+    ) -> Result<Caller, IamError> {
         let verifier = Verifier::new(region, service).with_cache(Arc::clone(&self.signing_keys));
         let token = request
             .first_header("x-amz-security-token")
@@ -396,7 +410,7 @@ impl Iam {
             });
             Some(KeyRecord::long_term(secret))
         };
-        let verified = verifier.verify(request, &lookup, &*self.clock).map_err(|e| {
+        let verified = verifier.verify(request, &lookup, signing_clock).map_err(|e| {
             if expired.get() {
                 // An authentic token past its expiry: AWS says so, rather than "invalid".
                 IamError::new("ExpiredToken", 403, "The security token included in the request is expired")

@@ -384,4 +384,24 @@ impl Iam {
             |org| Ok(org.list_targets_for_policy(policy_id)?),
         )
     }
+
+    /// `DescribePolicy`: a policy with its content (from the management account).
+    pub fn describe_org_policy(&self, caller: &Caller, policy_id: &str) -> Result<OrgPolicy, IamError> {
+        self.org_read(
+            caller,
+            "organizations:DescribePolicy",
+            |o| policy_arn(o, policy_id),
+            |org| Ok(org.describe_policy(policy_id)?.clone()),
+        )
+    }
+
+    /// `DescribeAccount`: an account of the organization (from the management account).
+    pub fn describe_org_account(&self, caller: &Caller, account_id: &str) -> Result<Account, IamError> {
+        self.org_read(
+            caller,
+            "organizations:DescribeAccount",
+            |o| target_arn(o, account_id),
+            |org| Ok(org.describe_account(account_id)?.clone()),
+        )
+    }
 }

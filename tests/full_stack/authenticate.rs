@@ -83,3 +83,24 @@ fn a_new_data_directory_bootstraps_once() {
     drop(iam);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_bootstrap_account_stays_the_one_bootstrapped_as_accounts_are_added() {
+    let dir =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("castellan-primary-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    {
+        let iam = Iam::builder().data_dir(&dir).account_id("999999999990").seed(5).open().unwrap();
+        let root = castellan::Caller::root("999999999990");
+        iam.create_organization(&root).unwrap();
+        let member = iam.create_account(&root, "member", "member@example.com").unwrap();
+        // The member's id is lower: an account list sorts it first.
+        assert!(member.id.as_str() < "999999999990");
+        assert_eq!(iam.directory().account_ids()[0], member.id);
+        assert_eq!(iam.bootstrap_account(), "999999999990");
+    }
+    let iam = Iam::builder().data_dir(&dir).seed(6).open().unwrap();
+    assert_eq!(iam.bootstrap_account(), "999999999990");
+    drop(iam);
+    let _ = std::fs::remove_dir_all(&dir);
+}

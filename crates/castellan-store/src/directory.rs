@@ -33,6 +33,8 @@ pub struct Directory {
     organizations: RwLock<Arc<Organizations>>,
     /// Held by the one change of the organizations' state in progress.
     organizations_writer: Mutex<()>,
+    /// The account a deployment treats as its own (the one it bootstrapped).
+    primary_account: RwLock<Option<String>>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -53,6 +55,7 @@ impl Directory {
             accounts: RwLock::new(BTreeMap::new()),
             organizations: RwLock::default(),
             organizations_writer: Mutex::new(()),
+            primary_account: RwLock::new(None),
         }
     }
 
@@ -97,6 +100,7 @@ impl Directory {
             accounts: RwLock::new(accounts),
             organizations: RwLock::new(Arc::new(loaded.organizations.unwrap_or_default())),
             organizations_writer: Mutex::new(()),
+            primary_account: RwLock::new(loaded.primary_account),
         })
     }
 
@@ -126,6 +130,26 @@ impl Directory {
     /// The ids of every account, in order.
     pub fn account_ids(&self) -> Vec<String> {
         self.accounts.read().unwrap_or_else(PoisonError::into_inner).keys().cloned().collect()
+    }
+
+    /// The account a deployment treats as its own (set by [`Directory::set_primary_account`];
+    /// in a data directory it survives reopening).
+    pub fn primary_account(&self) -> Option<String> {
+        self.primary_account.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Records `id`, an account of the directory, as the primary account; `NoSuchEntity` when
+    /// there is no such account.
+    pub fn set_primary_account(&self, id: &str) -> Result<(), StoreError> {
+        if self.engine(id).is_none() {
+            return Err(no_such_account(id));
+        }
+        let mut primary = self.primary_account.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(db) = &self.db {
+            db.save_primary_account(id)?;
+        }
+        *primary = Some(id.to_owned());
+        Ok(())
     }
 
     /// The organizations' state (`castellan-org`) as of the last committed change; an `Arc`

@@ -136,14 +136,24 @@ impl Database {
 
     /// Writes the organizations' records in one transaction.
     pub(crate) fn save_organizations(&self, organizations: &Organizations) -> Result<(), StoreError> {
-        let body = serde_json::to_string(organizations).map_err(|e| failure("cannot encode a record", e))?;
+        self.save_directory_record("organizations", organizations)
+    }
+
+    /// Writes the primary account's id in one transaction.
+    pub(crate) fn save_primary_account(&self, id: &str) -> Result<(), StoreError> {
+        self.save_directory_record("primary-account", &id)
+    }
+
+    /// Writes a record that belongs to no account, in one transaction.
+    fn save_directory_record(&self, kind: &str, record: &impl serde::Serialize) -> Result<(), StoreError> {
+        let body = serde_json::to_string(record).map_err(|e| failure("cannot encode a record", e))?;
         let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
         let sql = |e| failure("cannot persist the write", e);
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
         tx.execute(
-            "INSERT INTO records (account, kind, key, body) VALUES (?1, 'organizations', '', ?2)
+            "INSERT INTO records (account, kind, key, body) VALUES (?1, ?2, '', ?3)
              ON CONFLICT (account, kind, key) DO UPDATE SET body = excluded.body",
-            params![DIRECTORY_RECORDS, body],
+            params![DIRECTORY_RECORDS, kind, body],
         )
         .map_err(sql)?;
         tx.commit().map_err(sql)
@@ -226,6 +236,7 @@ fn prepare(conn: &mut Connection) -> Result<Loaded, StoreError> {
 pub(crate) struct Loaded {
     pub(crate) accounts: BTreeMap<String, State>,
     pub(crate) organizations: Option<Organizations>,
+    pub(crate) primary_account: Option<String>,
 }
 
 /// The account column of records that belong to no account (the organizations' state).
@@ -243,6 +254,7 @@ fn load(conn: &Connection) -> Result<Loaded, StoreError> {
     let sql = |e| failure("cannot read the records", e);
     let mut accounts: BTreeMap<String, State> = BTreeMap::new();
     let mut organizations = None;
+    let mut primary_account = None;
     let mut stmt = conn.prepare("SELECT account, kind, key, body FROM records").map_err(sql)?;
     let mut rows = stmt.query([]).map_err(sql)?;
     while let Some(row) = rows.next().map_err(sql)? {
@@ -254,6 +266,7 @@ fn load(conn: &Connection) -> Result<Loaded, StoreError> {
         if a == DIRECTORY_RECORDS {
             match k {
                 "organizations" => organizations = Some(decode(a, k, &key, b)?),
+                "primary-account" => primary_account = Some(decode(a, k, &key, b)?),
                 other => return Err(failure("unknown record kind", other)),
             }
             continue;
@@ -273,7 +286,7 @@ fn load(conn: &Connection) -> Result<Loaded, StoreError> {
             other => return Err(failure("unknown record kind", other)),
         }
     }
-    Ok(Loaded { accounts, organizations })
+    Ok(Loaded { accounts, organizations, primary_account })
 }
 
 /// Persists one account's touched records, one transaction per write.

@@ -287,9 +287,12 @@ impl Iam {
         &self.tokens
     }
 
-    /// The bootstrap account (the first account of the directory).
+    /// The bootstrap account: the one this `Iam` created when it first opened (recorded in the
+    /// store, so it stays the same however many accounts are added).
     pub fn bootstrap_account(&self) -> String {
-        self.directory.account_ids().into_iter().next().unwrap_or_default()
+        // Data directories bootstrapped before the primary account was recorded fall back to
+        // the lowest account id.
+        self.directory.primary_account().or_else(|| self.directory.account_ids().into_iter().next()).unwrap_or_default()
     }
 
     /// The root credentials this open created, if it bootstrapped the account (in a data
@@ -316,6 +319,7 @@ impl Iam {
         };
         let account = AccountId::parse(&id).map_err(|e| IamError::invalid_input(format!("account id {id}: {e}")))?;
         let store = self.directory.create_account(account)?;
+        self.directory.set_primary_account(&id)?;
         let (record, secret) = match root_key {
             Some((key_id, secret)) => {
                 let id = castellan_credentials::access_key::AccessKeyId::parse(&key_id)?;

@@ -74,15 +74,21 @@ export CASTELLAN_ENDPOINT=http://127.0.0.1:$port
 export PATH=$venv/bin:$PATH
 
 status=0
+passed=0
+failed=0
+# Runs one phase and counts it.
+phase() {
+    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); status=1; fi
+}
 echo "== AWS CLI script"
-bash "$here/cli.sh" || status=1
+phase bash "$here/cli.sh"
 echo "== pytest + boto3"
-(cd "$here" && pytest -q -p no:cacheprovider test_boto3.py) || status=1
+phase bash -c "cd '$here' && pytest -q -p no:cacheprovider test_boto3.py"
 echo "== restart durability (before)"
-bash "$here/restart.sh" before "$work/restart-state" || status=1
+phase bash "$here/restart.sh" before "$work/restart-state"
 # Last on this server: it moves the clock forward, which TOTP codes computed now would not match.
 echo "== ExpiredToken (clock control)"
-bash "$here/cli.sh" expired-token || status=1
+phase bash "$here/cli.sh" expired-token
 if [ "$status" -ne 0 ]; then
     echo "== server log (last 40 lines)"
     tail -n 40 "$work/server.log"
@@ -90,22 +96,27 @@ fi
 
 echo "== restart on the same data directory (without clock control)"
 stop_server
-grep -q "castellan: stopped" "$work/server.log" || { echo "FAIL the server did not stop cleanly"; status=1; }
+grep -q "castellan: stopped" "$work/server.log" || { echo "FAIL the server did not stop cleanly"; failed=$((failed + 1)); status=1; }
 start_server "$work/server2.log"
 if grep -q "bootstrapped" "$work/server2.log"; then
     echo "FAIL the restart bootstrapped a new account"
+    failed=$((failed + 1))
     status=1
 fi
-bash "$here/restart.sh" after "$work/restart-state" || status=1
+phase bash "$here/restart.sh" after "$work/restart-state"
 clock=$(python3 "$here/castellan_call.py" /_castellan/clock '{"advanceSeconds": 1}' | head -n 1)
 if [ "$clock" == "404" ]; then
     echo "ok   /_castellan/clock answers 404 without --allow-clock-control"
+    passed=$((passed + 1))
 else
     echo "FAIL /_castellan/clock without --allow-clock-control: $clock"
+    failed=$((failed + 1))
     status=1
 fi
 if [ "$status" -ne 0 ]; then
     echo "== server log after the restart (last 40 lines)"
     tail -n 40 "$work/server2.log"
 fi
+# The closing line: the end-to-end phases (each phase's own counts are above).
+echo "e2e phases: $passed passed, $failed failed"
 exit "$status"

@@ -48,10 +48,7 @@ fn credential(request: &SignedRequest) -> Option<String> {
             let rest = auth.get(start..)?;
             rest.split([',', ' ']).next()?.to_owned()
         }
-        None => {
-            let raw = request.query.split('&').find_map(|p| p.strip_prefix("X-Amz-Credential="))?;
-            crate::wire::form_decode(raw)
-        }
+        None => request.query_param("X-Amz-Credential")?,
     };
     Some(credential)
 }

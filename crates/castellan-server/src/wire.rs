@@ -3,6 +3,7 @@
 //! ids, and ISO 8601 timestamps.
 
 use castellan::credentials::UnixTime;
+use castellan::credentials::sigv4::percent_decode;
 
 /// An XML document built element by element; text and attribute values are always escaped.
 #[derive(Debug, Default)]
@@ -132,27 +133,7 @@ fn hex_digit(nibble: u8) -> char {
 /// Decodes `application/x-www-form-urlencoded` text: `+` is a space, `%XY` a byte; a `%` not
 /// followed by two hex digits stays as it is. Invalid UTF-8 becomes U+FFFD.
 pub(crate) fn form_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let hex = |j: usize| bytes.get(j).and_then(|c| char::from(*c).to_digit(16));
-        match (b, hex(i + 1), hex(i + 2)) {
-            (b'%', Some(h), Some(l)) => {
-                out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
-                i += 3;
-            }
-            (b'+', _, _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8_lossy(&percent_decode(&text.replace('+', " "))).into_owned()
 }
 
 const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

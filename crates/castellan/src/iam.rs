@@ -384,7 +384,7 @@ impl Iam {
         let token = request
             .first_header("x-amz-security-token")
             .map(str::to_owned)
-            .or_else(|| query_param(&request.query, "X-Amz-Security-Token"));
+            .or_else(|| request.query_param("X-Amz-Security-Token"));
         let now = self.clock.now();
         let found: RefCell<Option<Identity>> = RefCell::new(None);
         let expired = std::cell::Cell::new(false);
@@ -537,36 +537,4 @@ impl Iam {
         };
         self.audit.record(&event)
     }
-}
-
-/// The value of query parameter `name` (percent-decoded), if present.
-fn query_param(query: &str, name: &str) -> Option<String> {
-    query.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        (k == name).then(|| percent_decode(v))
-    })
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let hex = |j: usize| bytes.get(j).and_then(|c| (*c as char).to_digit(16));
-        match (b, hex(i + 1), hex(i + 2)) {
-            (b'%', Some(h), Some(l)) => {
-                out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
-                i += 3;
-            }
-            (b'+', _, _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }

@@ -43,8 +43,9 @@ pub fn uri_encode(bytes: &[u8]) -> String {
     out
 }
 
-/// Decodes `%XY` escapes; a `%` not followed by two hex digits stays as it is. `+` stays a `+`.
-pub(crate) fn percent_decode(text: &str) -> Vec<u8> {
+/// Decodes `%XY` escapes (RFC 3986); a `%` not followed by two hex digits stays as it is. `+`
+/// stays a `+` (form decoding, where it is a space, replaces it first).
+pub fn percent_decode(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

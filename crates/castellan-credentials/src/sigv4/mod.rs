@@ -31,7 +31,8 @@ mod verify;
 mod tests;
 
 pub use canonical::{
-    CanonicalParts, UriMode, canonical_query, canonical_request, canonical_uri, string_to_sign, uri_encode,
+    CanonicalParts, UriMode, canonical_query, canonical_request, canonical_uri, percent_decode, string_to_sign,
+    uri_encode,
 };
 pub use error::{
     CONTENT_SHA256_MISMATCH, INVALID_CLIENT_TOKEN_ID, MISSING_AUTHENTICATION_TOKEN, REQUEST_HAS_EXPIRED,

@@ -5,6 +5,7 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
+use super::canonical::percent_decode;
 use super::hex;
 
 /// An HTTP request as SigV4 sees it: the method, the raw target split at the first `?`, the
@@ -80,6 +81,26 @@ impl Request {
     /// The values of a header (names compare without regard to case), in order.
     pub fn header_values<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
         self.headers.iter().filter(move |(n, _)| n.trim().eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The query's parameters, names and values percent-decoded (lossily to UTF-8), in order.
+    pub fn query_params(&self) -> Vec<(String, String)> {
+        self.query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|param| {
+                let (name, value) = param.split_once('=').unwrap_or((param, ""));
+                (
+                    String::from_utf8_lossy(&percent_decode(name)).into_owned(),
+                    String::from_utf8_lossy(&percent_decode(value)).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    /// The first query parameter named `name` (compared after decoding), decoded.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        self.query_params().into_iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 
     /// The first value of a header, trimmed.

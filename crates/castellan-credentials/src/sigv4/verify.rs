@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use subtle::ConstantTimeEq;
 
-use super::canonical::{CanonicalParts, UriMode, canonical_request, percent_decode, string_to_sign};
+use super::canonical::{CanonicalParts, UriMode, canonical_request, string_to_sign};
 use super::error::{
     CONTENT_SHA256_MISMATCH, INVALID_CLIENT_TOKEN_ID, MISSING_AUTHENTICATION_TOKEN, REQUEST_HAS_EXPIRED,
     SIGNATURE_DOES_NOT_MATCH, SigV4Error,
@@ -140,7 +140,7 @@ impl Verifier {
         // Decoding the query only matters when it may name an `X-Amz-*` parameter (possibly
         // percent-encoded); most header-signed requests skip that work.
         let query = if request.query.contains("X-Amz-") || request.query.contains('%') {
-            query_params(&request.query)
+            request.query_params()
         } else {
             Vec::new()
         };
@@ -292,21 +292,6 @@ impl Verifier {
             },
         }
     }
-}
-
-/// The query's parameters, names and values percent-decoded (lossily to UTF-8).
-fn query_params(query: &str) -> Vec<(String, String)> {
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|param| {
-            let (name, value) = param.split_once('=').unwrap_or((param, ""));
-            (
-                String::from_utf8_lossy(&percent_decode(name)).into_owned(),
-                String::from_utf8_lossy(&percent_decode(value)).into_owned(),
-            )
-        })
-        .collect()
 }
 
 /// The request's date: `X-Amz-Date`, else `Date`.

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use castellan::credentials::FixedClock;
+use castellan::credentials::sigv4::{Request, SigningParams, sign};
+use castellan::credentials::{FixedClock, SecretString, UnixTime};
 use castellan::store::{NewUser, Tag};
 use castellan::{Caller, Iam, IamError, MemorySink};
 
@@ -101,4 +102,18 @@ pub fn world() -> (World, Caller, Caller) {
     let admin = w.admin("admin");
     let nobody = w.user("nobody", None);
     (w, admin, nobody)
+}
+
+/// An STS `GetCallerIdentity` request signed at `time` with a key (and a session token).
+pub fn signed(key: &str, secret: &SecretString, token: Option<&str>, time: i64) -> Request {
+    let mut request = Request::new("POST", "/", "")
+        .header("Host", "sts.amazonaws.com")
+        .header("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
+        .body(b"Action=GetCallerIdentity&Version=2011-06-15".to_vec());
+    let mut params = SigningParams::new(key, secret.clone(), "us-east-1", "sts", UnixTime::from_seconds(time));
+    if let Some(token) = token {
+        params = params.session_token(SecretString::new(token));
+    }
+    let _ = sign(&mut request, &params, None);
+    request
 }

@@ -10,3 +10,4 @@ mod org_guardrails;
 mod organizations;
 mod simulate;
 mod stories;
+mod test_endpoint;

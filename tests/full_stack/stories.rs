@@ -3,13 +3,12 @@
 
 use castellan::credentials::access_key::AccessKeyStatus;
 use castellan::credentials::password::{PasswordPolicy, UpdatePasswordPolicy};
-use castellan::credentials::sigv4::{Request, SigningParams, sign};
 use castellan::credentials::{MfaSeed, SecretString, UnixTime};
 use castellan::store::{Entity, NewPolicy, NewRole, NewUser, Tag};
 use castellan::sts::{AssumeRoleRequest, GetFederationTokenRequest, GetSessionTokenRequest};
 use castellan::{Access, Caller, Identity};
 
-use crate::common::{NOW, World, allow};
+use crate::common::{NOW, World, allow, signed};
 
 /// The current TOTP code of a device whose seed is `base32`, `offset_steps` steps from `now`.
 fn code(base32: &SecretString, now: i64, offset_steps: i64) -> String {
@@ -25,19 +24,6 @@ fn enroll_mfa(w: &World, caller: &Caller, name: &str) -> (String, SecretString) 
     let (c1, c2) = (code(&device.base32_seed, now, -1), code(&device.base32_seed, now, 0));
     w.iam.enable_mfa_device(caller, Some(name), &device.serial_number, &c1, &c2).unwrap();
     (device.serial_number, device.base32_seed)
-}
-
-fn signed(key: &str, secret: &SecretString, token: Option<&str>, time: i64) -> Request {
-    let mut request = Request::new("POST", "/", "")
-        .header("Host", "sts.amazonaws.com")
-        .header("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-        .body(b"Action=GetCallerIdentity&Version=2011-06-15".to_vec());
-    let mut params = SigningParams::new(key, secret.clone(), "us-east-1", "sts", UnixTime::from_seconds(time));
-    if let Some(token) = token {
-        params = params.session_token(SecretString::new(token));
-    }
-    let _ = sign(&mut request, &params, None);
-    request
 }
 
 #[test]

@@ -36,18 +36,52 @@ enum Command {
     },
     /// Serve the IAM, STS and Organizations APIs (for the AWS CLI and SDKs) over a data
     /// directory, until SIGINT or SIGTERM.
-    Serve {
-        /// The address to listen on.
-        #[arg(long, default_value = serve::DEFAULT_LISTEN)]
-        listen: String,
-        /// The data directory (created and bootstrapped on first start).
-        #[arg(long, default_value = "castellan-data")]
-        data_dir: PathBuf,
-        /// For tests only: serve `POST /_castellan/clock`, which lets the bootstrap account's
-        /// root user (from loopback) move the server's clock forward.
-        #[arg(long)]
-        allow_clock_control: bool,
-    },
+    Serve(Box<ServeArgs>),
+}
+
+/// `castellan serve`'s options.
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, default_value = serve::DEFAULT_LISTEN)]
+    listen: String,
+    /// The data directory (created and bootstrapped on first start) [default: castellan-data].
+    #[arg(long, conflicts_with = "in_memory")]
+    data_dir: Option<PathBuf>,
+    /// Keep everything in memory: nothing is written to disk (no data directory, no audit log;
+    /// the bootstrap root credentials are printed on stderr).
+    #[arg(long)]
+    in_memory: bool,
+    /// The bootstrap account's 12-digit id [default: a random one, kept in the data directory].
+    #[arg(long, value_name = "ID", value_parser = serve::parse_account_id)]
+    account_id: Option<String>,
+    /// The bootstrap root user's access key id (`AKIA` and 16 of A-Z, 2-7), instead of a
+    /// generated one; needs --root-secret-access-key.
+    #[arg(long, value_name = "KEY_ID", env = "CASTELLAN_ROOT_ACCESS_KEY_ID", requires = "root_secret_access_key")]
+    root_access_key_id: Option<String>,
+    /// The bootstrap root user's secret access key (40 of A-Z, a-z, 0-9, / and +); needs
+    /// --root-access-key-id. Prefer the environment variable: arguments are visible to other
+    /// local users.
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "CASTELLAN_ROOT_SECRET_ACCESS_KEY",
+        hide_env_values = true,
+        requires = "root_access_key_id"
+    )]
+    root_secret_access_key: Option<String>,
+    /// Bootstrap N accounts in one organization (the first is the management account); each
+    /// root user's key is a profile of root-credentials: [default], [account-2], ... [default: 1]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    accounts: Option<u32>,
+    /// For tests only: serve `POST /_castellan/reset` (from loopback), which returns the server
+    /// to its bootstrap state, deleting everything else.
+    #[arg(long)]
+    test_reset: bool,
+    /// For tests only: serve `POST /_castellan/clock`, which lets the bootstrap account's
+    /// root user (from loopback) move the server's clock forward.
+    #[arg(long)]
+    allow_clock_control: bool,
 }
 
 #[derive(Subcommand)]
@@ -130,9 +164,7 @@ fn main() -> ExitCode {
         }
         Command::Policy(PolicyCommand::Fmt { check, paths }) => policy_cmd::fmt(&paths, check),
         Command::Simulate { cases, format } => simulate::simulate(&cases, format == Format::Json),
-        Command::Serve { listen, data_dir, allow_clock_control } => {
-            serve::serve(&listen, &data_dir, allow_clock_control)
-        }
+        Command::Serve(args) => serve::serve(*args),
     };
     match outcome {
         Outcome::Clean => ExitCode::SUCCESS,

@@ -1,23 +1,48 @@
-//! `castellan serve`: the IAM, STS and Organizations endpoint over a data directory, until
-//! SIGINT or SIGTERM.
+//! `castellan serve`: the IAM, STS and Organizations endpoint over a data directory (or in
+//! memory), until SIGINT or SIGTERM; with the test-suite options (fixed identities, several
+//! accounts, test resets).
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use castellan::credentials::{Clock, SystemClock};
+use castellan::credentials::{Clock, SecretString, SystemClock};
 use castellan::{Iam, ROOT_CREDENTIALS_FILE};
 use castellan_server::{OffsetClock, Server, ServerConfig};
 
-use crate::Outcome;
+use crate::{Outcome, ServeArgs};
+
+/// The data directory unless told otherwise.
+const DEFAULT_DATA_DIR: &str = "castellan-data";
+
+/// `--account-id`: 12 digits.
+pub(crate) fn parse_account_id(text: &str) -> Result<String, String> {
+    if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("`{text}` is not an AWS account id (12 digits)"))
+    }
+}
 
 /// The address `castellan serve` listens on unless told otherwise: loopback, port 7680 (not
 /// 4566, which other local AWS emulators take).
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:7680";
 
 /// Runs the server until a signal; returns when it has shut down.
-pub(crate) fn serve(listen: &str, data_dir: &Path, allow_clock_control: bool) -> Outcome {
+pub(crate) fn serve(args: ServeArgs) -> Outcome {
+    let ServeArgs {
+        listen,
+        data_dir,
+        in_memory,
+        account_id,
+        root_access_key_id,
+        root_secret_access_key,
+        accounts,
+        test_reset,
+        allow_clock_control,
+    } = args;
+    let listen = listen.as_str();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("CASTELLAN_LOG")
@@ -35,27 +60,40 @@ pub(crate) fn serve(listen: &str, data_dir: &Path, allow_clock_control: bool) ->
     };
     // With clock control, the facade runs on a clock tests may move forward.
     let clock = allow_clock_control.then(|| Arc::new(OffsetClock::new(Arc::new(SystemClock))));
-    let mut builder = Iam::builder().data_dir(data_dir);
+    let data_dir = (!in_memory).then(|| data_dir.unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)));
+    let mut builder = Iam::builder().test_reset(test_reset);
+    if let Some(dir) = &data_dir {
+        builder = builder.data_dir(dir);
+    }
     if let Some(clock) = &clock {
         builder = builder.clock(Arc::clone(clock) as Arc<dyn Clock>);
+    }
+    if let Some(id) = account_id {
+        builder = builder.account_id(id);
+    }
+    if let (Some(id), Some(secret)) = (root_access_key_id, root_secret_access_key) {
+        if let Err(e) = castellan::check_root_access_key(&id, &secret) {
+            eprintln!("castellan serve: {}", e.message());
+            return Outcome::Usage;
+        }
+        builder = builder.root_access_key(id, SecretString::new(secret));
+    }
+    if let Some(n) = accounts {
+        builder = builder.accounts(n);
     }
     let iam = match builder.open() {
         Ok(iam) => iam,
         Err(e) => {
-            eprintln!("castellan serve: cannot open the data directory {}: {e}", data_dir.display());
+            match &data_dir {
+                Some(dir) => {
+                    eprintln!("castellan serve: cannot open the data directory {}: {}", dir.display(), e.message())
+                }
+                None => eprintln!("castellan serve: cannot start: {}", e.message()),
+            }
             return Outcome::Usage;
         }
     };
-    if let Some(root) = iam.root_credentials() {
-        eprintln!(
-            "castellan: bootstrapped account {} in {}; the root user's access key {} is in {} \
-             (use it with AWS_SHARED_CREDENTIALS_FILE)",
-            root.account_id,
-            data_dir.display(),
-            root.access_key_id,
-            data_dir.join(ROOT_CREDENTIALS_FILE).display()
-        );
-    }
+    announce_bootstrap(&iam, data_dir.as_deref());
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -71,6 +109,12 @@ pub(crate) fn serve(listen: &str, data_dir: &Path, allow_clock_control: bool) ->
         if let Some(clock) = clock {
             eprintln!("castellan: clock control enabled (POST /_castellan/clock): for tests only");
             server = server.with_clock_control(clock);
+        }
+        if iam.test_reset_enabled() {
+            eprintln!(
+                "castellan: WARNING: test resets enabled (POST /_castellan/reset deletes everything but the \
+                 bootstrap state): for tests only, never on a server anyone relies on"
+            );
         }
         let flusher = tokio::spawn(flush_periodically(Arc::clone(&iam)));
         eprintln!("castellan: serving IAM, STS and Organizations at http://{local}");
@@ -90,6 +134,37 @@ pub(crate) fn serve(listen: &str, data_dir: &Path, allow_clock_control: bool) ->
         }
     }
 }
+
+/// Says on stderr what the bootstrap made, if this start bootstrapped: where the root
+/// credentials are or, in memory (where they are kept nowhere else), the credentials themselves
+/// in the shared-credentials format between two marker lines.
+fn announce_bootstrap(iam: &Iam, data_dir: Option<&std::path::Path>) {
+    let all = iam.bootstrap_credentials();
+    let Some(first) = all.first() else { return };
+    let ids: Vec<&str> = all.iter().map(|c| c.account_id.as_str()).collect();
+    let what = if all.len() == 1 {
+        format!("account {}", first.account_id)
+    } else {
+        format!("{} accounts in one organization ({}; the first is the management account)", all.len(), ids.join(", "))
+    };
+    let keys = if all.len() == 1 { "the root user's access key is" } else { "the root users' access keys are" };
+    match data_dir {
+        Some(dir) => eprintln!(
+            "castellan: bootstrapped {what} in {}; {keys} in {} (use that file as AWS_SHARED_CREDENTIALS_FILE)",
+            dir.display(),
+            dir.join(ROOT_CREDENTIALS_FILE).display()
+        ),
+        None => {
+            eprintln!("castellan: bootstrapped {what} in memory; the root credentials (kept nowhere else):");
+            eprint!("{BEGIN_CREDENTIALS}\n{}{END_CREDENTIALS}\n", castellan::shared_credentials(all));
+        }
+    }
+}
+
+/// The line before the root credentials printed on stderr by an in-memory server.
+const BEGIN_CREDENTIALS: &str = "-----BEGIN CASTELLAN ROOT CREDENTIALS-----";
+/// The line after them.
+const END_CREDENTIALS: &str = "-----END CASTELLAN ROOT CREDENTIALS-----";
 
 /// How often the last-used data gathered in memory is written to the store.
 const FLUSH_INTERVAL: Duration = Duration::from_secs(60);

@@ -11,8 +11,9 @@
 //!
 //! Beside the AWS APIs it serves Castellan's own JSON endpoints (`pdp`): `POST /v1/authorize`,
 //! the decision endpoint for services that use Castellan as their policy decision point
-//! (`docs/authorize.md`), and, only when [`Server::with_clock_control`] enables it, the test-only
-//! `POST /_castellan/clock`.
+//! (`docs/authorize.md`), and two test-only paths: `POST /_castellan/clock`, only when
+//! [`Server::with_clock_control`] enables it, and `POST /_castellan/reset`, only when the facade
+//! was opened with test resets (`IamBuilder::test_reset`).
 //!
 //! Request flow: [`Server::serve`] accepts connections (HTTP/1.1, keep-alive) → the body is read
 //! with a size limit and a timeout → the facade's calls, which may block on the durable store,
@@ -28,6 +29,7 @@ mod params;
 mod pdp;
 mod query;
 mod sts_ops;
+mod test_reset;
 mod wire;
 
 use std::convert::Infallible;
@@ -305,6 +307,7 @@ fn process(
     match request.path.as_str() {
         pdp::AUTHORIZE_PATH => return pdp::authorize(iam, request, peer, signing_clock),
         pdp::CLOCK_PATH => return pdp::clock(iam, request, peer, clock),
+        test_reset::RESET_PATH => return test_reset::reset(iam, request, peer),
         _ => {}
     }
     match request.first_header("x-amz-target") {

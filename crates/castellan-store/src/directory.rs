@@ -15,6 +15,7 @@ use castellan_policy::AccountId;
 use rand::rngs::StdRng;
 use rand::{CryptoRng, SeedableRng};
 
+use crate::checkpoint::Checkpoint;
 use crate::credentials::AccessKey;
 use crate::durable::{Database, SqliteJournal};
 use crate::error::{ErrorCode, StoreError};
@@ -188,6 +189,103 @@ impl Directory {
     /// The account whose alias is `alias`.
     pub fn account_by_alias(&self, alias: &str) -> Option<String> {
         self.registry.aliases.lock().unwrap_or_else(PoisonError::into_inner).get(alias).cloned()
+    }
+
+    /// The whole directory as of now: every account's records, the organizations' state and the
+    /// primary account, read at one moment (no write is half in it).
+    pub fn checkpoint(&self) -> Result<Checkpoint, StoreError> {
+        let _writer = self.organizations_writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let accounts = self.accounts.read().unwrap_or_else(PoisonError::into_inner);
+        let guards: Vec<_> = accounts.iter().map(|(id, store)| (id, store.lock_state_read())).collect();
+        let mut records = BTreeMap::new();
+        for (id, state) in &guards {
+            records.insert((*id).clone(), crate::checkpoint::encode(state)?);
+        }
+        Ok(Checkpoint {
+            accounts: records,
+            organizations: Organizations::clone(&self.organizations()),
+            primary_account: self.primary_account(),
+        })
+    }
+
+    /// Returns the directory to `checkpoint`, in one step: the accounts it holds get exactly
+    /// their records back (same ids, same credentials), accounts created since are removed
+    /// (handles still held to them refuse every call), and the organizations' state and the
+    /// primary account are the checkpoint's. In a data directory the whole change is one SQLite
+    /// transaction: if it fails, nothing changes, on disk or in memory.
+    ///
+    /// Writes wait while it runs; snapshots published afterwards have a higher generation than
+    /// any before.
+    pub fn restore(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        let _writer = self.organizations_writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut accounts = self.accounts.write().unwrap_or_else(PoisonError::into_inner);
+        let stores: Vec<(String, Arc<MemoryStore>)> =
+            accounts.iter().map(|(id, store)| (id.clone(), Arc::clone(store))).collect();
+        let mut guards: BTreeMap<&str, _> =
+            stores.iter().map(|(id, store)| (id.as_str(), (store, store.lock_state_write()))).collect();
+        // Everything that can fail happens before anything changes.
+        let mut restored = Vec::new();
+        let mut added = Vec::new();
+        for (id, records) in &checkpoint.accounts {
+            let account = AccountId::parse(id).map_err(|e| {
+                StoreError::new(ErrorCode::ServiceFailure, format!("The checkpoint holds an invalid account {id}: {e}"))
+            })?;
+            let mut state = crate::checkpoint::decode(id, records)?;
+            match guards.get(id.as_str()) {
+                Some((_, current)) => {
+                    state.generation = current.generation.saturating_add(1);
+                    let snapshot = Snapshot::build(&mut state)?;
+                    restored.push((id.as_str(), state, snapshot));
+                }
+                None => {
+                    // An account the checkpoint holds but the directory no longer does.
+                    let journal: Option<Box<dyn Journal>> = self.db.as_ref().map(|db| {
+                        Box::new(SqliteJournal { db: Arc::clone(db), account: id.clone() }) as Box<dyn Journal>
+                    });
+                    let store = MemoryStore::with_state(
+                        account,
+                        Arc::clone(&self.registry),
+                        Arc::clone(&self.clock),
+                        Arc::clone(&self.rng),
+                        state,
+                        journal,
+                    )?;
+                    added.push((id.clone(), Arc::new(store)));
+                }
+            }
+        }
+        if let Some(db) = &self.db {
+            let rows: Vec<(&str, &str, &str, &str)> = checkpoint
+                .accounts
+                .iter()
+                .flat_map(|(id, records)| {
+                    records.iter().map(move |r| (id.as_str(), r.kind.as_str(), r.key.as_str(), r.body.as_str()))
+                })
+                .collect();
+            db.replace_all(&rows, &checkpoint.organizations, checkpoint.primary_account.as_deref())?;
+        }
+        // Committed: memory follows.
+        self.registry.keys.write().unwrap_or_else(PoisonError::into_inner).clear();
+        self.registry.aliases.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        for (id, state, snapshot) in restored {
+            if let Some((store, mut guard)) = guards.remove(id) {
+                *guard = state;
+                self.registry.register(id, &guard);
+                store.publish_restored(snapshot);
+            }
+        }
+        for (id, store) in added {
+            self.registry.register(&id, &store.lock_state_read());
+            accounts.insert(id, store);
+        }
+        for (id, (store, _guard)) in guards {
+            store.retire();
+            accounts.remove(id);
+        }
+        *self.organizations.write().unwrap_or_else(PoisonError::into_inner) =
+            Arc::new(checkpoint.organizations.clone());
+        *self.primary_account.write().unwrap_or_else(PoisonError::into_inner) = checkpoint.primary_account.clone();
+        Ok(())
     }
 
     pub(crate) fn engine(&self, id: &str) -> Option<Arc<MemoryStore>> {

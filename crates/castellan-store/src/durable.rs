@@ -144,6 +144,38 @@ impl Database {
         self.save_directory_record("primary-account", &id)
     }
 
+    /// Replaces every record with `records` (account, kind, key, body), the organizations'
+    /// state and the primary account, in one transaction: a restore to a checkpoint (see
+    /// `crate::checkpoint`). Either all of it is on disk afterwards or none of it.
+    pub(crate) fn replace_all(
+        &self,
+        records: &[(&str, &str, &str, &str)],
+        organizations: &Organizations,
+        primary_account: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let organizations = serde_json::to_string(organizations).map_err(|e| failure("cannot encode a record", e))?;
+        let primary = primary_account
+            .map(|id| serde_json::to_string(&id))
+            .transpose()
+            .map_err(|e| failure("cannot encode a record", e))?;
+        let mut conn = self.conn.lock().unwrap_or_else(PoisonError::into_inner);
+        let sql = |e| failure("cannot persist the reset", e);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql)?;
+        tx.execute("DELETE FROM records", []).map_err(sql)?;
+        {
+            let mut insert =
+                tx.prepare("INSERT INTO records (account, kind, key, body) VALUES (?1, ?2, ?3, ?4)").map_err(sql)?;
+            for (account, kind, key, body) in records {
+                insert.execute(params![account, kind, key, body]).map_err(sql)?;
+            }
+            insert.execute(params![DIRECTORY_RECORDS, "organizations", "", organizations]).map_err(sql)?;
+            if let Some(primary) = primary {
+                insert.execute(params![DIRECTORY_RECORDS, "primary-account", "", primary]).map_err(sql)?;
+            }
+        }
+        tx.commit().map_err(sql)
+    }
+
     /// Writes a record that belongs to no account, in one transaction.
     fn save_directory_record(&self, kind: &str, record: &impl serde::Serialize) -> Result<(), StoreError> {
         let body = serde_json::to_string(record).map_err(|e| failure("cannot encode a record", e))?;

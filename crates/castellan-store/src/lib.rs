@@ -29,6 +29,7 @@
 //! service-specific credentials, FIDO devices, the credential report and last-accessed data.
 
 mod aws;
+mod checkpoint;
 mod credentials;
 mod directory;
 mod durable;
@@ -40,6 +41,7 @@ mod snapshot;
 mod store;
 mod trust;
 
+pub use checkpoint::Checkpoint;
 pub use credentials::{
     AccessKey, AssignmentStatus, LoginProfile, MAX_ACCESS_KEYS, MAX_MFA_DEVICES, Owner, OwnerName, PASSWORD_HISTORY,
     VirtualMfaDevice,

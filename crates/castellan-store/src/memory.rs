@@ -348,6 +348,30 @@ impl MemoryStore {
         }
     }
 
+    /// The state's read lock, whatever the store's health (a checkpoint reads it whole).
+    pub(crate) fn lock_state_read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The state's write lock, whatever the store's health (a restore replaces it whole).
+    pub(crate) fn lock_state_write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// After a restore has replaced the whole state (under [`MemoryStore::lock_state_write`])
+    /// and persisted it: publishes its snapshot and clears a past journal failure, since memory
+    /// and disk agree again.
+    pub(crate) fn publish_restored(&self, snapshot: Snapshot) {
+        *self.published.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(snapshot);
+        self.failed.store(false, Ordering::SeqCst);
+    }
+
+    /// Refuses every further call: the account is no longer part of its directory (a restore
+    /// removed it), so a handle still held elsewhere must not write to it.
+    pub(crate) fn retire(&self) {
+        self.failed.store(true, Ordering::SeqCst);
+    }
+
     fn read(&self) -> Result<RwLockReadGuard<'_, State>, StoreError> {
         // Writes validate before they change anything, so a panic elsewhere never leaves the
         // state half-written: a poisoned lock still guards consistent data.

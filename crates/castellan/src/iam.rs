@@ -12,7 +12,7 @@ use castellan_credentials::access_key::{AccessKeyKind, AccessKeyRecord, AccessKe
 use castellan_credentials::sigv4::{KeyRecord, Request as SignedRequest, SigningKeyCache, Verifier};
 use castellan_credentials::{Clock, SecretString, SystemClock};
 use castellan_policy::AccountId;
-use castellan_store::{Directory, Owner, OwnerName, Store};
+use castellan_store::{Checkpoint, Directory, Owner, OwnerName, Store};
 use castellan_sts::SessionTokenService;
 use castellan_sts::session::iso8601;
 use rand::rngs::StdRng;
@@ -30,6 +30,9 @@ pub const KEYS_FILE: &str = "master.keys";
 pub const ROOT_CREDENTIALS_FILE: &str = "root-credentials";
 /// The audit log in a data directory, one JSON object per line.
 pub const AUDIT_FILE: &str = "audit.jsonl";
+/// The bootstrap state of a data directory (mode 0600), written once at bootstrap: what
+/// [`Iam::reset_to_bootstrap`] returns to. Secrets in it are sealed, as in the store.
+pub const BOOTSTRAP_FILE: &str = "bootstrap.json";
 
 /// The root user's access key of a freshly bootstrapped account.
 #[derive(Debug, Clone)]
@@ -47,6 +50,8 @@ pub struct IamBuilder {
     data_dir: Option<PathBuf>,
     account_id: Option<String>,
     root_key: Option<(String, SecretString)>,
+    accounts: Option<u32>,
+    test_reset: bool,
     clock: Arc<dyn Clock>,
     rng: Option<StdRng>,
     audit: Option<Box<dyn AuditSink>>,
@@ -55,7 +60,12 @@ pub struct IamBuilder {
 
 impl std::fmt::Debug for IamBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IamBuilder").field("data_dir", &self.data_dir).field("account_id", &self.account_id).finish()
+        f.debug_struct("IamBuilder")
+            .field("data_dir", &self.data_dir)
+            .field("account_id", &self.account_id)
+            .field("accounts", &self.accounts)
+            .field("test_reset", &self.test_reset)
+            .finish_non_exhaustive()
     }
 }
 
@@ -68,15 +78,34 @@ impl IamBuilder {
         self
     }
 
-    /// The bootstrap account's id (default: a random valid 12-digit id).
+    /// The bootstrap account's id (default: a random valid 12-digit id). A data directory
+    /// bootstrapped with another account is refused.
     pub fn account_id(mut self, id: impl Into<String>) -> IamBuilder {
         self.account_id = Some(id.into());
         self
     }
 
-    /// The bootstrap root user's access key, instead of a generated one.
+    /// The bootstrap root user's access key, instead of a generated one (checked with
+    /// [`check_root_access_key`]). A data directory whose bootstrap account's root user does
+    /// not hold this key is refused.
     pub fn root_access_key(mut self, id: impl Into<String>, secret: SecretString) -> IamBuilder {
         self.root_key = Some((id.into(), secret));
+        self
+    }
+
+    /// Bootstraps `n` accounts (at least 1; default 1) in one organization with all features:
+    /// the first is the management account, the others are members made by Organizations'
+    /// `CreateAccount` (each with an `OrganizationAccountAccessRole`), and every account's root
+    /// user gets an access key. A data directory bootstrapped with another number is refused.
+    pub fn accounts(mut self, n: u32) -> IamBuilder {
+        self.accounts = Some(n);
+        self
+    }
+
+    /// Enables [`Iam::reset_to_bootstrap`] (for test suites only): the state as bootstrapped is
+    /// kept (in memory, or read from [`BOOTSTRAP_FILE`] in the data directory) to return to.
+    pub fn test_reset(mut self, enabled: bool) -> IamBuilder {
+        self.test_reset = enabled;
         self
     }
 
@@ -137,12 +166,45 @@ impl IamBuilder {
             audit,
             signing_keys: Arc::new(SigningKeyCache::new(4096)),
             data_dir: self.data_dir,
-            bootstrapped: None,
+            bootstrapped: Vec::new(),
             password_iterations: self.password_iterations,
             activity: crate::last_used::Activity::default(),
+            reset: None,
         };
-        iam.bootstrap(self.account_id, self.root_key)
+        let wanted = Bootstrap { account_id: self.account_id, root_key: self.root_key, accounts: self.accounts };
+        iam.bootstrap(wanted, self.test_reset)
     }
+}
+
+/// What a builder asked the bootstrap to be.
+struct Bootstrap {
+    account_id: Option<String>,
+    root_key: Option<(String, SecretString)>,
+    accounts: Option<u32>,
+}
+
+/// Checks a root access key given by an operator against AWS's formats: the id is `AKIA` and 16
+/// characters of `A-Z2-7` (20 in all), the secret 40 characters of `A-Za-z0-9/+`.
+pub fn check_root_access_key(id: &str, secret: &str) -> Result<(), IamError> {
+    let id_ok = id.len() == castellan_credentials::access_key::ACCESS_KEY_ID_LEN
+        && id.starts_with("AKIA")
+        && id.bytes().all(|b| castellan_credentials::access_key::ID_ALPHABET.contains(&b));
+    if !id_ok {
+        return Err(IamError::invalid_input(format!(
+            "the root access key id `{id}` is not a long-term access key id: `AKIA` and 16 characters of A-Z and 2-7"
+        )));
+    }
+    let secret_ok = secret.len() == castellan_credentials::access_key::SECRET_ACCESS_KEY_LEN
+        && secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'/' || b == b'+');
+    if !secret_ok {
+        // The secret itself is never repeated in a message.
+        return Err(IamError::invalid_input(format!(
+            "the root secret access key is not a secret access key: 40 characters of A-Z, a-z, 0-9, `/` and `+` \
+             (it has {} characters)",
+            secret.chars().count()
+        )));
+    }
+    Ok(())
 }
 
 /// The sealing keys: one for secrets at rest (access keys, MFA seeds), one for session tokens.
@@ -236,6 +298,21 @@ fn write_private(path: &Path, text: &str) -> Result<(), IamError> {
         .map_err(|e| IamError::service_failure(format!("cannot write {}: {e}", path.display())))
 }
 
+/// `credentials` in the AWS shared-credentials format: the first as profile `[default]`, the
+/// N-th as `[account-N]`.
+pub fn shared_credentials(credentials: &[RootCredentials]) -> String {
+    let mut text = String::new();
+    for (i, c) in credentials.iter().enumerate() {
+        let profile = if i == 0 { "default".to_owned() } else { format!("account-{}", i + 1) };
+        text.push_str(&format!(
+            "[{profile}]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            c.access_key_id,
+            c.secret_access_key.expose()
+        ));
+    }
+    text
+}
+
 /// Castellan: IAM, STS and Organizations over one directory of accounts.
 pub struct Iam {
     pub(crate) directory: Directory,
@@ -246,10 +323,12 @@ pub struct Iam {
     audit: Box<dyn AuditSink>,
     signing_keys: Arc<SigningKeyCache>,
     data_dir: Option<PathBuf>,
-    bootstrapped: Option<RootCredentials>,
+    bootstrapped: Vec<RootCredentials>,
     pub(crate) password_iterations: u32,
     /// Keys', roles' and services' last use, and generated reports (see `last_used`).
     pub(crate) activity: crate::last_used::Activity,
+    /// The state to return to, when test resets are enabled (see `reset`).
+    pub(crate) reset: Option<crate::reset::ResetPoint>,
 }
 
 impl std::fmt::Debug for Iam {
@@ -265,6 +344,8 @@ impl Iam {
             data_dir: None,
             account_id: None,
             root_key: None,
+            accounts: None,
+            test_reset: false,
             clock: Arc::new(SystemClock),
             rng: None,
             audit: None,
@@ -298,33 +379,57 @@ impl Iam {
     /// The root credentials this open created, if it bootstrapped the account (in a data
     /// directory they are also in [`ROOT_CREDENTIALS_FILE`]; later opens do not see them).
     pub fn root_credentials(&self) -> Option<&RootCredentials> {
-        self.bootstrapped.as_ref()
+        self.bootstrapped.first()
+    }
+
+    /// The root credentials of every account this open bootstrapped, the management account
+    /// first (empty when the data directory was bootstrapped before).
+    pub fn bootstrap_credentials(&self) -> &[RootCredentials] {
+        &self.bootstrapped
     }
 
     pub(crate) fn with_rng<T>(&self, f: impl FnOnce(&mut StdRng) -> T) -> T {
         f(&mut self.rng.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
-    fn bootstrap(
-        mut self,
-        account_id: Option<String>,
-        root_key: Option<(String, SecretString)>,
-    ) -> Result<Iam, IamError> {
+    /// Bootstraps an empty directory as `wanted` asks, or checks that an already bootstrapped
+    /// one is what `wanted` asks for; then keeps the bootstrap state when test resets are on.
+    fn bootstrap(mut self, wanted: Bootstrap, test_reset: bool) -> Result<Iam, IamError> {
+        if let Some((id, secret)) = &wanted.root_key {
+            check_root_access_key(id, secret.expose())?;
+        }
+        let accounts = wanted.accounts.unwrap_or(1);
+        if accounts == 0 {
+            return Err(IamError::invalid_input("the number of bootstrap accounts must be at least 1"));
+        }
         if !self.directory.account_ids().is_empty() {
+            self.check_bootstrapped(&wanted)?;
+            if test_reset {
+                let checkpoint = self.read_bootstrap_file()?.ok_or_else(|| {
+                    IamError::invalid_input(format!(
+                        "this data directory holds no {BOOTSTRAP_FILE} (it was bootstrapped by an earlier Castellan), \
+                         so its bootstrap state is unknown and test resets cannot be enabled"
+                    ))
+                })?;
+                self.reset = Some(crate::reset::ResetPoint::new(checkpoint));
+            }
             return Ok(self);
         }
-        let id = match account_id {
+        let id = match wanted.account_id {
             Some(id) => id,
             None => self.with_rng(|rng| format!("{:012}", rng.random_range(100_000_000_000u64..1_000_000_000_000))),
         };
         let account = AccountId::parse(&id).map_err(|e| IamError::invalid_input(format!("account id {id}: {e}")))?;
         let store = self.directory.create_account(account)?;
         self.directory.set_primary_account(&id)?;
-        let (record, secret) = match root_key {
+        let (record, secret) = match wanted.root_key {
             Some((key_id, secret)) => {
                 let id = castellan_credentials::access_key::AccessKeyId::parse(&key_id)?;
                 if id.kind() != AccessKeyKind::LongTerm {
                     return Err(IamError::invalid_input("the root access key id must be a long-term key id (AKIA...)"));
+                }
+                if self.directory.find_access_key(id.as_str()).is_some() {
+                    return Err(IamError::invalid_input(format!("the access key id {id} is already in use")));
                 }
                 let now = self.clock.now();
                 let sealed = self
@@ -337,28 +442,98 @@ impl Iam {
                     last_used: castellan_credentials::access_key::AccessKeyLastUsed::never(),
                     sealed_secret: sealed,
                 };
-                (record, secret)
+                Ok((record, secret))
             }
-            None => {
-                let now = self.clock.now();
-                let made =
-                    self.with_rng(|rng| AccessKeyRecord::create(AccessKeyKind::LongTerm, now, &self.sealer, rng))?;
-                (made.record, made.secret)
-            }
-        };
+            None => self.new_root_key(),
+        }?;
         let access_key_id = record.id.as_str().to_owned();
         store.create_access_key(Owner::Root, record)?;
-        let credentials = RootCredentials { account_id: id, access_key_id, secret_access_key: secret };
-        if let Some(dir) = &self.data_dir {
-            let text = format!(
-                "[default]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
-                credentials.access_key_id,
-                credentials.secret_access_key.expose()
-            );
-            write_private(&dir.join(ROOT_CREDENTIALS_FILE), &text)?;
+        let mut credentials =
+            vec![RootCredentials { account_id: id.clone(), access_key_id, secret_access_key: secret }];
+        if accounts > 1 {
+            let root = Caller::root(&id);
+            self.create_organization(&root)?;
+            for n in 2..=accounts {
+                let member =
+                    self.create_account(&root, &format!("account-{n}"), &format!("account-{n}@example.com"))?;
+                let (record, secret) = self.new_root_key()?;
+                let access_key_id = record.id.as_str().to_owned();
+                self.directory.account(&member.id)?.create_access_key(Owner::Root, record)?;
+                credentials.push(RootCredentials { account_id: member.id, access_key_id, secret_access_key: secret });
+            }
+            // The bootstrap's own calls leave no last-used trace.
+            self.activity.clear();
         }
-        self.bootstrapped = Some(credentials);
+        if let Some(dir) = &self.data_dir {
+            write_private(&dir.join(ROOT_CREDENTIALS_FILE), &shared_credentials(&credentials))?;
+        }
+        let checkpoint = self.directory.checkpoint()?;
+        if let Some(dir) = &self.data_dir {
+            let text = serde_json::to_string(&checkpoint)
+                .map_err(|e| IamError::service_failure(format!("cannot encode the bootstrap state: {e}")))?;
+            write_private(&dir.join(BOOTSTRAP_FILE), &text)?;
+        }
+        if test_reset {
+            self.reset = Some(crate::reset::ResetPoint::new(checkpoint));
+        }
+        self.bootstrapped = credentials;
         Ok(self)
+    }
+
+    /// A fresh root access key (the record to store and its secret).
+    fn new_root_key(&self) -> Result<(AccessKeyRecord, SecretString), IamError> {
+        let now = self.clock.now();
+        let made = self.with_rng(|rng| AccessKeyRecord::create(AccessKeyKind::LongTerm, now, &self.sealer, rng))?;
+        Ok((made.record, made.secret))
+    }
+
+    /// Refuses a directory bootstrapped otherwise than `wanted` asks.
+    fn check_bootstrapped(&self, wanted: &Bootstrap) -> Result<(), IamError> {
+        let primary = self.bootstrap_account();
+        if let Some(id) = &wanted.account_id
+            && *id != primary
+        {
+            return Err(IamError::invalid_input(format!(
+                "this data directory was bootstrapped with account {primary}, not {id}"
+            )));
+        }
+        if let Some((key_id, secret)) = &wanted.root_key {
+            let holds = self.directory.find_access_key(key_id).is_some_and(|key| {
+                key.account_id == primary
+                    && key.owner == OwnerName::Root
+                    && key.record.secret(&self.sealer).is_ok_and(|s| s.expose() == secret.expose())
+            });
+            if !holds {
+                return Err(IamError::invalid_input(format!(
+                    "this data directory was bootstrapped with another root access key than {key_id} \
+                     (or another secret for it)"
+                )));
+            }
+        }
+        if let Some(n) = wanted.accounts
+            && let Some(checkpoint) = self.read_bootstrap_file()?
+        {
+            let had = checkpoint.account_ids().len();
+            if usize::try_from(n).ok() != Some(had) {
+                return Err(IamError::invalid_input(format!(
+                    "this data directory was bootstrapped with {had} account(s), not {n}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The bootstrap state kept in the data directory, if there is one.
+    fn read_bootstrap_file(&self) -> Result<Option<Checkpoint>, IamError> {
+        let Some(dir) = &self.data_dir else { return Ok(None) };
+        let path = dir.join(BOOTSTRAP_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| IamError::service_failure(format!("cannot read {}: {e}", path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(IamError::service_failure(format!("cannot read {}: {e}", path.display()))),
+        }
     }
 
     /// Authenticates a SigV4-signed request (header or presigned) for `service` in `region`:
@@ -399,6 +574,10 @@ impl Iam {
                     }
                     Err(_) => return None,
                 };
+                if self.reset.as_ref().is_some_and(|r| r.revokes(&claims)) {
+                    // Issued before a test reset: as if it had never existed.
+                    return None;
+                }
                 let secret = claims.secret_access_key.clone();
                 *found.borrow_mut() = Some(Identity::Session(Box::new(claims)));
                 return Some(KeyRecord { secret, session_token: Some(SecretString::new(token)) });

@@ -171,6 +171,11 @@ impl Activity {
     pub(crate) fn save_report(&self, account: &str, at: UnixTime, csv: String) {
         self.lock().reports.insert(account.to_owned(), (at, csv));
     }
+
+    /// Forgets everything (a test reset returns the server to its bootstrap state).
+    pub(crate) fn clear(&self) {
+        *self.lock() = State::default();
+    }
 }
 
 impl Iam {

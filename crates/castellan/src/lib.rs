@@ -37,6 +37,7 @@ mod iam;
 mod last_used;
 mod more_admin;
 mod org_admin;
+mod reset;
 mod simulate;
 mod sts_api;
 mod subject;
@@ -45,7 +46,10 @@ pub use admin::{CreatedAccessKey, CreatedMfaDevice};
 pub use audit::{AuditEvent, AuditKind, AuditSink, JsonLinesSink, MemorySink, NoAudit};
 pub use authorize::{Access, Authorization};
 pub use error::IamError;
-pub use iam::{AUDIT_FILE, Iam, IamBuilder, KEYS_FILE, ROOT_CREDENTIALS_FILE, RootCredentials};
+pub use iam::{
+    AUDIT_FILE, BOOTSTRAP_FILE, Iam, IamBuilder, KEYS_FILE, ROOT_CREDENTIALS_FILE, RootCredentials,
+    check_root_access_key, shared_credentials,
+};
 pub use last_used::{AccessKeyLastUsedInfo, RoleLastUsed, ServiceLastAccessed, ServiceLastAccessedDetails};
 pub use more_admin::{
     AccountAuthorizationDetails, AuthorizationDetailsFilter, CREDENTIAL_REPORT_COLUMNS, CredentialReport, EntityFilter,

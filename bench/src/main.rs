@@ -27,6 +27,7 @@ use castellan_bench::{castellan, parse_inputs, serde_value};
 use castellan_eval::CompiledLayers;
 
 mod credentials;
+mod serve;
 mod store;
 mod sts;
 
@@ -41,6 +42,7 @@ const SECTIONS: &[(&str, Section)] = &[
     ("credentials", credentials::credentials),
     ("store", store::store),
     ("sts", sts::sts),
+    ("serve", serve::serve),
 ];
 
 /// How each measurement is taken.

@@ -11,11 +11,16 @@
 //! - `credentials`: password hash time and TOTP checks per second (table only, no criterion bench).
 //! - `store`: identity store writes, snapshot update latency, memory (table only).
 //! - `sts`: `AssumeRole` calls per second, session token opening latency (table only).
+//! - `serve`: `castellan serve` (release build) over loopback, driven by a load generator that
+//!   signs every request, side by side with moto's server (installed with pip into
+//!   `target/bench-venv` on first use; left out, with a note, when it cannot be installed).
 //!
 //! A new section (evaluator, store, sigv4) is a function here, listed in [`SECTIONS`], with a
 //! bench target and a section of the same name in `bench/`.
 
-use crate::{cargo, run};
+use std::path::{Path, PathBuf};
+
+use crate::{cargo, root, run};
 
 /// What every section is told.
 struct Options {
@@ -27,11 +32,17 @@ struct Options {
 type Section = fn(&Options) -> Result<(), String>;
 
 /// The sections, in the order they run when none is named.
-const SECTIONS: &[(&str, Section)] =
-    &[("parse", parse), ("eval", eval), ("sigv4", sigv4), ("credentials", credentials), ("store", store), ("sts", sts)];
+const SECTIONS: &[(&str, Section)] = &[
+    ("parse", parse),
+    ("eval", eval),
+    ("sigv4", sigv4),
+    ("credentials", credentials),
+    ("store", store),
+    ("sts", sts),
+    ("serve", serve),
+];
 
-const USAGE: &str =
-    "usage: cargo xtask bench [--no-criterion] [SECTION...] (sections: parse, eval, sigv4, credentials, store, sts)";
+const USAGE: &str = "usage: cargo xtask bench [--no-criterion] [SECTION...] (sections: parse, eval, sigv4, credentials, store, sts, serve)";
 
 pub(crate) fn bench(args: &[String]) -> Result<(), String> {
     let mut options = Options { criterion: true };
@@ -90,15 +101,55 @@ fn sts(_: &Options) -> Result<(), String> {
     section("sts", &Options { criterion: false })
 }
 
+/// The server: signed requests per second and latency over loopback, Castellan against moto.
+/// The table printer only (the load generator is its own measurement).
+fn serve(_: &Options) -> Result<(), String> {
+    let cargo = cargo();
+    run(&cargo, &["build", "--release", "--quiet", "--package", "castellan-cli", "--bin", "castellan"], &[])?;
+    let target = target_dir();
+    let castellan = target.join("release").join("castellan");
+    let castellan = castellan.to_str().ok_or("the target path is not UTF-8")?.to_owned();
+    let mut env = vec![("CASTELLAN_BIN", castellan)];
+    match moto(&target) {
+        Ok(moto) => env.push(("MOTO_SERVER", moto)),
+        Err(e) => eprintln!("moto's server is not measured: {e}"),
+    }
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    run_table("serve", &env)
+}
+
+/// The cargo target directory.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root().join("target"))
+}
+
+/// moto's `moto_server`, installed with pip into `target/bench-venv` on first use.
+fn moto(target: &Path) -> Result<String, String> {
+    let venv = target.join("bench-venv");
+    let server = venv.join("bin").join("moto_server");
+    let venv_text = venv.to_str().ok_or("the target path is not UTF-8")?;
+    if !server.exists() {
+        run("python3", &["-m", "venv", venv_text], &[])?;
+        let pip = venv.join("bin").join("pip");
+        let pip = pip.to_str().ok_or("the target path is not UTF-8")?;
+        run(pip, &["install", "--quiet", "--disable-pip-version-check", "moto[server]"], &[])?;
+    }
+    server.to_str().map(str::to_owned).ok_or_else(|| "the target path is not UTF-8".to_owned())
+}
+
 /// Runs the criterion bench target `name`, then the table printer's section `name`.
 fn section(name: &str, options: &Options) -> Result<(), String> {
-    let cargo = cargo();
     if options.criterion {
-        run(&cargo, &["bench", "--package", "castellan-bench", "--bench", name], &[])?;
+        run(&cargo(), &["bench", "--package", "castellan-bench", "--bench", name], &[])?;
     }
+    run_table(name, &[])
+}
+
+/// Runs the table printer's section `name`.
+fn run_table(name: &str, env: &[(&str, &str)]) -> Result<(), String> {
     run(
-        &cargo,
+        &cargo(),
         &["run", "--release", "--quiet", "--package", "castellan-bench", "--bin", "castellan-bench", "--", name],
-        &[],
+        env,
     )
 }

@@ -16,8 +16,9 @@
 //! was opened with test resets (`IamBuilder::test_reset`).
 //!
 //! Request flow: [`Server::serve`] accepts connections (HTTP/1.1, keep-alive) → the body is read
-//! with a size limit and a timeout → the facade's calls, which may block on the durable store,
-//! run on tokio's blocking pool → `pdp` (by path), `query` (IAM and STS) or `org`
+//! with a size limit and a timeout → reads are answered on the runtime's worker, and calls
+//! that may write (and so wait on the durable store's fsync) run on tokio's blocking pool (see
+//! `reads_only`) → `pdp` (by path), `query` (IAM and STS) or `org`
 //! (Organizations) dispatches the action and writes the response → one `tracing` line per
 //! request (service, action, status, latency).
 
@@ -177,17 +178,23 @@ impl Server {
         let request_id = wire::request_id();
         let reply = match self.read(request).await {
             Ok(signed) => {
-                let iam = Arc::clone(&self.iam);
-                let clock = self.clock_control.clone();
-                let id = request_id.clone();
-                match tokio::task::spawn_blocking(move || process(&iam, clock.as_deref(), &signed, peer, &id)).await {
-                    Ok(reply) => reply,
-                    Err(_) => query::error_reply(
-                        "iam",
-                        "",
-                        &castellan::IamError::new("InternalFailure", 500, "internal failure"),
-                        &request_id,
-                    ),
+                if reads_only(&signed) {
+                    // Nothing to wait for: answered on this worker, without a thread hop.
+                    process(&self.iam, self.clock_control.as_deref(), &signed, peer, &request_id)
+                } else {
+                    let iam = Arc::clone(&self.iam);
+                    let clock = self.clock_control.clone();
+                    let id = request_id.clone();
+                    match tokio::task::spawn_blocking(move || process(&iam, clock.as_deref(), &signed, peer, &id)).await
+                    {
+                        Ok(reply) => reply,
+                        Err(_) => query::error_reply(
+                            "iam",
+                            "",
+                            &castellan::IamError::new("InternalFailure", 500, "internal failure"),
+                            &request_id,
+                        ),
+                    }
                 }
             }
             Err(reply) => *reply,
@@ -278,6 +285,47 @@ impl Server {
     }
 }
 
+/// Whether a request only reads — the store's published snapshot and the facade's in-memory
+/// caches — so that it can be answered on the runtime's worker thread. Anything that may write
+/// to the store (and wait for its fsync), hash a password or check an MFA code (which records
+/// the code as used) runs on tokio's blocking pool instead. The audit record every request
+/// writes is an append to a file, not synced, and is made on either.
+fn reads_only(request: &SignedRequest) -> bool {
+    if request.path == pdp::AUTHORIZE_PATH {
+        return true;
+    }
+    if let Some(target) = request.first_header("x-amz-target") {
+        return target
+            .strip_prefix(org::TARGET_PREFIX)
+            .is_some_and(|action| action.starts_with("Describe") || action.starts_with("List"));
+    }
+    if request.path != "/" {
+        return false;
+    }
+    let body = match &request.payload {
+        Payload::Bytes(bytes) if is_form(request) => bytes.as_slice(),
+        _ => &[],
+    };
+    let action = request
+        .query
+        .as_bytes()
+        .split(|&b| b == b'&')
+        .chain(body.split(|&b| b == b'&'))
+        .find_map(|pair| pair.strip_prefix(b"Action="));
+    match action {
+        // STS calls that issue tokens may check an MFA code.
+        Some(b"GetSessionToken" | b"GetFederationToken") | None => false,
+        Some(action) => [b"Get".as_slice(), b"List", b"Simulate"].iter().any(|prefix| action.starts_with(prefix)),
+    }
+}
+
+/// Whether the request's body is a form (the Query protocol's POST).
+pub(crate) fn is_form(request: &SignedRequest) -> bool {
+    request
+        .first_header("content-type")
+        .is_none_or(|ct| ct.get(..33).is_some_and(|p| p.eq_ignore_ascii_case("application/x-www-form-urlencoded")))
+}
+
 /// Completes when the server is told to stop.
 async fn stopped(stop: &mut watch::Receiver<bool>) {
     loop {
@@ -315,5 +363,43 @@ fn process(
             org::process(iam, request, peer, request_id, signing_clock)
         }
         _ => query::process(iam, request, peer, request_id, signing_clock),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(body: &str) -> SignedRequest {
+        SignedRequest::new("POST", "/", "")
+            .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
+            .body(body.as_bytes())
+    }
+
+    #[test]
+    fn only_reads_skip_the_blocking_pool() {
+        assert!(reads_only(&query("Action=GetUser&UserName=a&Version=2010-05-08")));
+        assert!(reads_only(&query("Version=2011-06-15&Action=GetCallerIdentity")));
+        assert!(reads_only(&query("Action=SimulatePrincipalPolicy&Version=2010-05-08")));
+        assert!(reads_only(&SignedRequest::new("GET", "/", "Action=ListUsers&Version=2010-05-08")));
+        assert!(!reads_only(&query("Action=CreateUser&UserName=a&Version=2010-05-08")));
+        assert!(!reads_only(&query("Action=ChangePassword&Version=2010-05-08")));
+        // Token-issuing calls may check an MFA code, which records the code as used.
+        assert!(!reads_only(&query("Action=GetSessionToken&Version=2011-06-15")));
+        assert!(!reads_only(&query("Action=GetFederationToken&Name=f&Version=2011-06-15")));
+        assert!(!reads_only(&query("Version=2010-05-08")));
+        // A JSON body is not read for a form's `Action`.
+        let json =
+            SignedRequest::new("POST", "/", "").header("content-type", "application/json").body("Action=GetUser");
+        assert!(!reads_only(&json));
+        assert!(reads_only(&SignedRequest::new("POST", pdp::AUTHORIZE_PATH, "")));
+        assert!(!reads_only(&SignedRequest::new("POST", pdp::CLOCK_PATH, "")));
+        let org = |action: &str| {
+            SignedRequest::new("POST", "/", "").header("x-amz-target", format!("{}{action}", org::TARGET_PREFIX))
+        };
+        assert!(reads_only(&org("ListAccounts")));
+        assert!(reads_only(&org("DescribeOrganization")));
+        assert!(!reads_only(&org("CreateAccount")));
+        assert!(!reads_only(&org("AttachPolicy")));
     }
 }

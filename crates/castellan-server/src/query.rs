@@ -99,9 +99,7 @@ pub(crate) fn process(
         castellan::credentials::sigv4::Payload::Bytes(bytes) => String::from_utf8_lossy(bytes),
         castellan::credentials::sigv4::Payload::Hash(_) => "".into(),
     };
-    let form = request
-        .first_header("content-type")
-        .is_none_or(|ct| ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+    let form = crate::is_form(request);
     let sources: Vec<&str> = if form { vec![request.query.as_str(), &body] } else { vec![request.query.as_str()] };
     let scope = credential_scope(request);
     let params = match Params::parse(&sources) {

@@ -251,10 +251,10 @@ fn sessions_issued_before_a_reset_are_refused_after_it() {
         let admin = admin(iam, "111122223333");
         iam.assume_role(&admin, &request).unwrap().credentials
     };
+    // Issued in the very second of the reset: refused all the same.
     let before = assume(&iam);
-    clock.advance(5);
     iam.reset_to_bootstrap().unwrap();
-    let now = NOW + 5;
+    let now = NOW;
     let old =
         signed(before.access_key_id.as_str(), &before.secret_access_key, Some(before.session_token.as_str()), now);
     assert_eq!(iam.authenticate(&old, "sts", "us-east-1").unwrap_err().code(), "InvalidClientTokenId");
@@ -268,17 +268,25 @@ fn sessions_issued_before_a_reset_are_refused_after_it() {
 fn a_reset_in_a_data_directory_is_durable() {
     let dir = temp_dir("durable");
     let clock = Arc::new(FixedClock::new(NOW));
-    let (keys, member) = {
+    let (keys, member, before, after) = {
         let iam =
             builder(&clock).data_dir(&dir).account_id("111122223333").accounts(2).test_reset(true).open().unwrap();
         let keys = iam.bootstrap_credentials().to_vec();
         let member = keys[1].account_id.clone();
         make_work(&iam, "111122223333", &member);
+        let session = |iam: &Iam| {
+            let token = iam.get_session_token(&Caller::root("111122223333"), &Default::default()).unwrap().credentials;
+            signed(token.access_key_id.as_str(), &token.secret_access_key, Some(token.session_token.as_str()), NOW)
+        };
+        let before = session(&iam);
         iam.reset_to_bootstrap().unwrap();
+        let after = session(&iam);
+        assert!(iam.authenticate(&after, "sts", "us-east-1").is_ok());
+        assert_eq!(iam.authenticate(&before, "sts", "us-east-1").unwrap_err().code(), "InvalidClientTokenId");
         assert_bootstrap_state(&iam, "111122223333", &member, &keys);
         // Work after the reset is kept as usual.
         iam.create_user(&Caller::root(&member), NewUser { name: "after".into(), ..NewUser::default() }).unwrap();
-        (keys, member)
+        (keys, member, before, after)
     };
     let text = std::fs::read_to_string(dir.join(castellan::ROOT_CREDENTIALS_FILE)).unwrap();
     assert!(text.starts_with("[default]\n") && text.contains("\n[account-2]\n"), "{text}");
@@ -292,6 +300,9 @@ fn a_reset_in_a_data_directory_is_durable() {
     let iam = seeded(&clock, 12).data_dir(&dir).test_reset(true).open().unwrap();
     assert!(iam.bootstrap_credentials().is_empty(), "no second bootstrap");
     assert!(iam.get_user(&Caller::root(&member), Some("after")).is_ok());
+    // The new session key was kept: sessions from before the reset stay refused, later ones work.
+    assert!(iam.authenticate(&after, "sts", "us-east-1").is_ok());
+    assert_eq!(iam.authenticate(&before, "sts", "us-east-1").unwrap_err().code(), "InvalidClientTokenId");
     make_work(&iam, "111122223333", &member);
     iam.reset_to_bootstrap().unwrap();
     assert_bootstrap_state(&iam, "111122223333", &member, &keys);

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use castellan_credentials::access_key::{AccessKeyKind, AccessKeyRecord, AccessKeyStatus, Sealer, SealingKey};
 use castellan_credentials::sigv4::{KeyRecord, Request as SignedRequest, SigningKeyCache, Verifier};
@@ -160,7 +160,7 @@ impl IamBuilder {
         let iam = Iam {
             directory,
             sealer: keys.secrets,
-            tokens: keys.sessions,
+            tokens: RwLock::new(Arc::new(keys.sessions)),
             clock: self.clock,
             rng: Mutex::new(rng),
             audit,
@@ -317,7 +317,9 @@ pub fn shared_credentials(credentials: &[RootCredentials]) -> String {
 pub struct Iam {
     pub(crate) directory: Directory,
     pub(crate) sealer: Sealer,
-    pub(crate) tokens: SessionTokenService,
+    /// The session-token service; a test reset replaces it (a new key), so it is read once per
+    /// call through [`Iam::session_tokens`].
+    pub(crate) tokens: RwLock<Arc<SessionTokenService>>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) rng: Mutex<StdRng>,
     audit: Box<dyn AuditSink>,
@@ -363,9 +365,9 @@ impl Iam {
         &*self.clock
     }
 
-    /// The session-token service (its key ring).
-    pub fn session_tokens(&self) -> &SessionTokenService {
-        &self.tokens
+    /// The session-token service (its key ring) as it stands.
+    pub fn session_tokens(&self) -> Arc<SessionTokenService> {
+        Arc::clone(&self.tokens.read().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// The bootstrap account: the one this `Iam` created when it first opened (recorded in the
@@ -480,6 +482,38 @@ impl Iam {
         Ok(self)
     }
 
+    /// Replaces the session-token key ring with one new key, so that every session token issued
+    /// so far is refused (a test reset). In a data directory the new key replaces the `sessions`
+    /// line of [`KEYS_FILE`] first (written beside it, synced and renamed over it), so that a
+    /// restart keeps refusing the old tokens and accepting the new ones.
+    pub(crate) fn rotate_session_key(&self) -> Result<(), IamError> {
+        let mut tokens = self.tokens.write().unwrap_or_else(PoisonError::into_inner);
+        let id = tokens.current_key_id().wrapping_add(1);
+        let bytes: [u8; 32] = self.with_rng(|rng| rng.random());
+        if let Some(dir) = &self.data_dir {
+            let path = dir.join(KEYS_FILE);
+            let fail = |what: &str, e: &dyn std::fmt::Display| {
+                IamError::service_failure(format!("{what} {}: {e}", path.display()))
+            };
+            let text = std::fs::read_to_string(&path).map_err(|e| fail("cannot read", &e))?;
+            let mut updated: String = text
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("sessions "))
+                .map(|line| format!("{line}\n"))
+                .collect();
+            updated.push_str(&format!("sessions {id} {}\n", encode_hex(&bytes)));
+            let temporary = dir.join(format!("{KEYS_FILE}.new"));
+            let _ = std::fs::remove_file(&temporary);
+            write_private(&temporary, &updated)?;
+            std::fs::rename(&temporary, &path).map_err(|e| fail("cannot replace", &e))?;
+            if let Ok(directory) = std::fs::File::open(dir) {
+                let _ = directory.sync_all();
+            }
+        }
+        *tokens = Arc::new(SessionTokenService::new(SealingKey::new(id, bytes)));
+        Ok(())
+    }
+
     /// A fresh root access key (the record to store and its secret).
     fn new_root_key(&self) -> Result<(AccessKeyRecord, SecretString), IamError> {
         let now = self.clock.now();
@@ -563,10 +597,11 @@ impl Iam {
         let now = self.clock.now();
         let found: RefCell<Option<Identity>> = RefCell::new(None);
         let expired = std::cell::Cell::new(false);
+        let tokens = self.session_tokens();
         let lookup = |id: &str| -> Option<KeyRecord> {
             if id.starts_with("ASIA") {
                 let token = token.as_deref()?;
-                let claims = match self.tokens.open_for(token, id, now) {
+                let claims = match tokens.open_for(token, id, now) {
                     Ok(claims) => claims,
                     Err(castellan_sts::TokenError::Expired { .. }) => {
                         expired.set(true);
@@ -574,10 +609,6 @@ impl Iam {
                     }
                     Err(_) => return None,
                 };
-                if self.reset.as_ref().is_some_and(|r| r.revokes(&claims)) {
-                    // Issued before a test reset: as if it had never existed.
-                    return None;
-                }
                 let secret = claims.secret_access_key.clone();
                 *found.borrow_mut() = Some(Identity::Session(Box::new(claims)));
                 return Some(KeyRecord { secret, session_token: Some(SecretString::new(token)) });

@@ -3,37 +3,23 @@
 //! The state as bootstrapped is a store [`Checkpoint`] (every account's records, the
 //! organization, the primary account), kept in memory or read from the data directory's
 //! `bootstrap.json`. A reset restores it in one step (one SQLite transaction in a data
-//! directory), forgets the last-used data kept in memory, and refuses the session tokens issued
-//! before it. Only for test suites: it deletes everything made since the bootstrap.
+//! directory), forgets the last-used data kept in memory, and replaces the session-token key so
+//! that every session issued before it is refused. Only for test suites: it deletes everything
+//! made since the bootstrap.
 
-use std::sync::{PoisonError, RwLock};
-
-use castellan_credentials::UnixTime;
 use castellan_store::Checkpoint;
-use castellan_sts::SessionClaims;
 
 use crate::error::IamError;
 use crate::iam::Iam;
 
-/// The state a test reset returns to, and when the last reset happened.
+/// The state a test reset returns to.
 pub(crate) struct ResetPoint {
     checkpoint: Checkpoint,
-    /// Sessions issued in an earlier second than this are refused (tokens record their issue
-    /// time in whole seconds).
-    sessions_not_before: RwLock<Option<i64>>,
 }
 
 impl ResetPoint {
     pub(crate) fn new(checkpoint: Checkpoint) -> ResetPoint {
-        ResetPoint { checkpoint, sessions_not_before: RwLock::new(None) }
-    }
-
-    /// Whether a session was issued before the last reset.
-    pub(crate) fn revokes(&self, claims: &SessionClaims) -> bool {
-        self.sessions_not_before
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .is_some_and(|not_before| claims.issued_at.seconds < not_before)
+        ResetPoint { checkpoint }
     }
 }
 
@@ -47,18 +33,20 @@ impl Iam {
     /// root users with the same access keys, the organization as bootstrapped (with the members'
     /// `OrganizationAccountAccessRole`), and nothing else — every user, group, role, policy,
     /// key, MFA device, provider, alias and organization change made since is gone, accounts
-    /// created since are removed, the last-used data kept in memory is forgotten, and session
-    /// tokens issued in an earlier second than the reset are refused from then on (until the
-    /// process restarts). In a data directory the change is one transaction: it happens whole or
-    /// not at all. For test suites only; `NotFound` unless enabled.
+    /// created since are removed, the last-used data kept in memory is forgotten, and every
+    /// session token issued before the reset is refused (the session-token key is replaced; in
+    /// a data directory, in `master.keys` too). In a data directory the store's change is one
+    /// transaction: it happens whole or not at all. For test suites only; `NotFound` unless
+    /// enabled.
     pub fn reset_to_bootstrap(&self) -> Result<(), IamError> {
         let Some(point) = &self.reset else {
             return Err(IamError::new("NotFound", 404, "test resets are not enabled"));
         };
+        // The key first: should the restore then fail, old sessions are refused and the state
+        // is as it was, which a retried reset mends.
+        self.rotate_session_key()?;
         self.directory.restore(&point.checkpoint)?;
         self.activity.clear();
-        let now: UnixTime = self.clock.now();
-        *point.sessions_not_before.write().unwrap_or_else(PoisonError::into_inner) = Some(now.seconds);
         Ok(())
     }
 }

@@ -51,9 +51,10 @@ impl Iam {
     ) -> Result<T, IamError> {
         let guardrails = OrgGuardrails(self.directory.organizations());
         let mfa = StoreMfaVerifier { accounts: &self.directory, sealer: Some(&self.sealer) };
+        let tokens = self.session_tokens();
         let sts = Sts {
             accounts: &self.directory,
-            tokens: &self.tokens,
+            tokens: &tokens,
             clock: &*self.clock,
             mfa: Some(&mfa),
             guardrails: Some(&guardrails),

@@ -287,6 +287,13 @@ async fn unsigned_requests_are_refused() {
     .await;
     assert_ne!(r.code().as_deref(), Some("MissingAuthenticationToken"), "{}", r.body);
     assert!(r.status >= 400);
+    // Nor does AssumeRoleWithSAML, which is not served: said so, not a demand for a signature.
+    let r = send(
+        h.addr,
+        &h.form("Action=AssumeRoleWithSAML&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2Fsaml&PrincipalArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Asaml-provider%2Fidp&SAMLAssertion=PHNhbWw%2B"),
+    )
+    .await;
+    assert_eq!((r.status, r.code().as_deref()), (400, Some("InvalidAction")), "{}", r.body);
     h.stop().await;
 }
 

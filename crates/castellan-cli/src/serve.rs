@@ -71,6 +71,7 @@ pub(crate) fn serve(args: ServeArgs) -> Outcome {
     if let Some(id) = account_id {
         builder = builder.account_id(id);
     }
+    let given_key = root_access_key_id.is_some();
     if let (Some(id), Some(secret)) = (root_access_key_id, root_secret_access_key) {
         if let Err(e) = castellan::check_root_access_key(&id, &secret) {
             eprintln!("castellan serve: {}", e.message());
@@ -93,7 +94,7 @@ pub(crate) fn serve(args: ServeArgs) -> Outcome {
             return Outcome::Usage;
         }
     };
-    announce_bootstrap(&iam, data_dir.as_deref());
+    announce_bootstrap(&iam, data_dir.as_deref(), given_key);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -138,7 +139,7 @@ pub(crate) fn serve(args: ServeArgs) -> Outcome {
 /// Says on stderr what the bootstrap made, if this start bootstrapped: where the root
 /// credentials are or, in memory (where they are kept nowhere else), the credentials themselves
 /// in the shared-credentials format between two marker lines.
-fn announce_bootstrap(iam: &Iam, data_dir: Option<&std::path::Path>) {
+fn announce_bootstrap(iam: &Iam, data_dir: Option<&std::path::Path>, given_key: bool) {
     let all = iam.bootstrap_credentials();
     let Some(first) = all.first() else { return };
     let ids: Vec<&str> = all.iter().map(|c| c.account_id.as_str()).collect();
@@ -156,7 +157,17 @@ fn announce_bootstrap(iam: &Iam, data_dir: Option<&std::path::Path>) {
         ),
         None => {
             eprintln!("castellan: bootstrapped {what} in memory; the root credentials (kept nowhere else):");
-            eprint!("{BEGIN_CREDENTIALS}\n{}{END_CREDENTIALS}\n", castellan::shared_credentials(all));
+            let mut text = castellan::shared_credentials(all);
+            if given_key {
+                // The operator's own secret is not repeated into logs.
+                let line = format!("aws_secret_access_key = {}\n", first.secret_access_key.expose());
+                text = text.replacen(
+                    &line,
+                    "# aws_secret_access_key: the one given (--root-secret-access-key or CASTELLAN_ROOT_SECRET_ACCESS_KEY)\n",
+                    1,
+                );
+            }
+            eprint!("{BEGIN_CREDENTIALS}\n{text}{END_CREDENTIALS}\n");
         }
     }
 }

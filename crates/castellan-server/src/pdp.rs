@@ -441,7 +441,7 @@ pub(crate) fn clock(iam: &Iam, request: &SignedRequest, peer: SocketAddr, clock:
         let Some(clock) = clock else {
             return Err(IamError::new("NotFound", 404, format!("{CLOCK_PATH} is not served")));
         };
-        if !peer.ip().is_loopback() {
+        if !peer.ip().to_canonical().is_loopback() {
             return Err(IamError::new("AccessDenied", 403, "the clock control answers loopback callers only"));
         }
         if request.method != "POST" {

@@ -1,8 +1,9 @@
 //! The test-only `POST /_castellan/reset`: returns the server to its bootstrap state
 //! ([`Iam::reset_to_bootstrap`]). Served only when the facade was opened with test resets
 //! enabled (`castellan serve --test-reset`); otherwise the path answers 404 like any unknown
-//! one. It answers loopback callers only (403 for others) and needs no signature: the flag is
-//! for a test suite's own local server, never for a server anyone relies on.
+//! one. It answers loopback callers only (403 for others, and for requests a browser sends on a
+//! web page's behalf, which carry `Origin`) and needs no signature: the flag is for a test
+//! suite's own local server, never for a server anyone relies on.
 
 use std::net::SocketAddr;
 
@@ -24,8 +25,14 @@ pub(crate) fn reset(iam: &Iam, request: &SignedRequest, peer: SocketAddr) -> Rep
         if !iam.test_reset_enabled() {
             return Err(IamError::new("NotFound", 404, format!("{RESET_PATH} is not served")));
         }
-        if !peer.ip().is_loopback() {
+        if !peer.ip().to_canonical().is_loopback() {
             return Err(IamError::new("AccessDenied", 403, "the test reset answers loopback callers only"));
+        }
+        if request.first_header("origin").is_some() {
+            // A web page open in a browser on this machine can POST here without asking (a
+            // "simple" cross-origin request), but its browser always says where it comes from;
+            // test suites, curl and the SDKs send no `Origin`.
+            return Err(IamError::new("AccessDenied", 403, "the test reset does not answer requests from web pages"));
         }
         if request.method != "POST" {
             return Err(IamError::new("MethodNotAllowed", 405, format!("{RESET_PATH} accepts only POST")));
@@ -98,6 +105,23 @@ mod tests {
         }
         // Nothing was reset.
         assert!(iam.get_user(&root, Some("kept")).is_ok());
+    }
+
+    #[test]
+    fn a_request_from_a_web_page_is_refused() {
+        let iam = iam(true);
+        let root = Caller::root("111122223333");
+        iam.create_user(&root, NewUser { name: "kept".into(), ..NewUser::default() }).unwrap();
+        let reply = reset(&iam, &post().header("origin", "https://example.com"), loopback());
+        assert_eq!((reply.status, code(&reply).as_str()), (403, "AccessDenied"));
+        assert!(iam.get_user(&root, Some("kept")).is_ok());
+    }
+
+    #[test]
+    fn an_ipv4_caller_of_a_dual_stack_listener_is_loopback() {
+        let mapped = SocketAddr::new(IpAddr::V6(Ipv4Addr::LOCALHOST.to_ipv6_mapped()), 50_000);
+        let reply = reset(&iam(true), &post(), mapped);
+        assert_eq!(reply.status, 200, "{}", reply.body);
     }
 
     #[test]

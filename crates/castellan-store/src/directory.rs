@@ -5,7 +5,7 @@
 //! account never wait for another's. In a data directory the accounts share one SQLite file
 //! (records are keyed by account) and one connection; each write is still one transaction.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
@@ -264,18 +264,32 @@ impl Directory {
                 .collect();
             db.replace_all(&rows, &checkpoint.organizations, checkpoint.primary_account.as_deref())?;
         }
-        // Committed: memory follows.
-        self.registry.keys.write().unwrap_or_else(PoisonError::into_inner).clear();
-        self.registry.aliases.lock().unwrap_or_else(PoisonError::into_inner).clear();
+        // Committed: memory follows. The key and alias indexes are rebuilt aside and swapped
+        // in under their locks, so that a lookup never sees them half filled (a bootstrap key
+        // is found before, during and after a restore).
+        let mut keys = HashMap::new();
+        let mut aliases = HashMap::new();
+        for (id, state, _) in &restored {
+            Registry::collect(id, state, &mut keys, &mut aliases);
+        }
+        for (id, store) in &added {
+            Registry::collect(id, &store.lock_state_read(), &mut keys, &mut aliases);
+        }
+        let mut key_index = self.registry.keys.write().unwrap_or_else(PoisonError::into_inner);
+        let mut alias_index = self.registry.aliases.lock().unwrap_or_else(PoisonError::into_inner);
+        *key_index = keys;
+        *alias_index = aliases;
+        // Every account stays locked until the organizations' state is swapped too: a write
+        // waiting on an account lands after the whole restore, never in its middle.
+        let mut held = Vec::new();
         for (id, state, snapshot) in restored {
             if let Some((store, mut guard)) = guards.remove(id) {
                 *guard = state;
-                self.registry.register(id, &guard);
                 store.publish_restored(snapshot);
+                held.push(guard);
             }
         }
         for (id, store) in added {
-            self.registry.register(&id, &store.lock_state_read());
             accounts.insert(id, store);
         }
         for (id, (store, _guard)) in guards {
@@ -285,6 +299,7 @@ impl Directory {
         *self.organizations.write().unwrap_or_else(PoisonError::into_inner) =
             Arc::new(checkpoint.organizations.clone());
         *self.primary_account.write().unwrap_or_else(PoisonError::into_inner) = checkpoint.primary_account.clone();
+        drop((held, key_index, alias_index));
         Ok(())
     }
 

@@ -270,11 +270,22 @@ impl Registry {
     /// Records the keys and alias of `state`, the state of `account` as loaded.
     pub(crate) fn register(&self, account: &str, state: &State) {
         let mut keys = self.keys.write().unwrap_or_else(PoisonError::into_inner);
+        let mut aliases = self.aliases.lock().unwrap_or_else(PoisonError::into_inner);
+        Registry::collect(account, state, &mut keys, &mut aliases);
+    }
+
+    /// Adds the keys and alias of `state`, the state of `account`, to `keys` and `aliases`.
+    pub(crate) fn collect(
+        account: &str,
+        state: &State,
+        keys: &mut HashMap<String, String>,
+        aliases: &mut HashMap<String, String>,
+    ) {
         for id in state.key_ids() {
             keys.insert(id, account.to_owned());
         }
         if let Some(alias) = state.account.as_ref().and_then(|a| a.alias.clone()) {
-            self.aliases.lock().unwrap_or_else(PoisonError::into_inner).insert(alias, account.to_owned());
+            aliases.insert(alias, account.to_owned());
         }
     }
 

@@ -129,3 +129,54 @@ fn a_restore_in_a_data_directory_is_one_durable_step() {
     drop(directory);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A key and an alias the checkpoint holds are found throughout a restore: lookups on another
+/// thread never miss them, whether they run before, during or after one.
+#[test]
+fn lookups_never_miss_a_kept_key_during_a_restore() {
+    let mut rng = StdRng::seed_from_u64(21);
+    let directory = Arc::new(Directory::in_memory(clock(), StdRng::seed_from_u64(22)));
+    let (_, root_key_id) = bootstrap(&directory, &mut rng);
+    // Many accounts restored before the one holding the key widen any window in which the key
+    // index is incomplete.
+    for n in 0..150u64 {
+        let id = format!("{:012}", 100_000_000_000 + n);
+        let store = directory.create_account(AccountId::parse(&id).unwrap()).unwrap();
+        store.create_access_key(Owner::Root, key(&mut rng)).unwrap();
+    }
+    directory.account(A).unwrap().create_account_alias("kept-alias").unwrap();
+    let checkpoint = directory.checkpoint().unwrap();
+    change(&directory, &mut rng);
+    // The change replaced the alias: the lookups start once the first restore brought it back.
+    directory.restore(&checkpoint).unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // One thread per lookup: the alias lookup never waits on a restore, the key lookup waits
+    // for the key's account.
+    let look = |by_alias: bool| {
+        let (directory, stop, id) = (Arc::clone(&directory), Arc::clone(&stop), root_key_id.clone());
+        std::thread::spawn(move || {
+            let (mut found, mut missed) = (0u64, 0u64);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let hit = if by_alias {
+                    directory.account_by_alias("kept-alias").is_some()
+                } else {
+                    directory.find_access_key(&id).is_some()
+                };
+                if hit { found += 1 } else { missed += 1 }
+            }
+            (found, missed)
+        })
+    };
+    let lookers = [look(true), look(false)];
+    for _ in 0..300 {
+        directory.restore(&checkpoint).unwrap();
+        // Room for the lookups, which wait while a restore holds the accounts.
+        std::thread::sleep(std::time::Duration::from_micros(300));
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for looker in lookers {
+        let (found, missed) = looker.join().unwrap();
+        assert!(found > 0);
+        assert_eq!(missed, 0, "{missed} of {} lookups missed the kept key or alias", found + missed);
+    }
+}

@@ -482,11 +482,14 @@ impl Iam {
         Ok(self)
     }
 
-    /// Replaces the session-token key ring with one new key, so that every session token issued
-    /// so far is refused (a test reset). In a data directory the new key replaces the `sessions`
-    /// line of [`KEYS_FILE`] first (written beside it, synced and renamed over it), so that a
-    /// restart keeps refusing the old tokens and accepting the new ones.
-    pub(crate) fn rotate_session_key(&self) -> Result<(), IamError> {
+    /// Runs `work` (a test reset's restore) while replacing the session-token key ring with one
+    /// new key, so that every session token issued before is refused. The key's lock is held
+    /// throughout: no session is issued, or authenticated, while `work` runs, so none issued
+    /// against the old state survives it. In a data directory the new key first replaces the
+    /// `sessions` line of [`KEYS_FILE`] (written beside it, synced and renamed over it), so that
+    /// a restart keeps refusing the old tokens; the key is replaced in memory whatever `work`
+    /// returns, to stay what the file says.
+    pub(crate) fn with_new_session_key(&self, work: impl FnOnce() -> Result<(), IamError>) -> Result<(), IamError> {
         let mut tokens = self.tokens.write().unwrap_or_else(PoisonError::into_inner);
         let id = tokens.current_key_id().wrapping_add(1);
         let bytes: [u8; 32] = self.with_rng(|rng| rng.random());
@@ -506,12 +509,13 @@ impl Iam {
             let _ = std::fs::remove_file(&temporary);
             write_private(&temporary, &updated)?;
             std::fs::rename(&temporary, &path).map_err(|e| fail("cannot replace", &e))?;
-            if let Ok(directory) = std::fs::File::open(dir) {
-                let _ = directory.sync_all();
-            }
+            std::fs::File::open(dir)
+                .and_then(|directory| directory.sync_all())
+                .map_err(|e| fail("cannot sync the directory of", &e))?;
         }
+        let result = work();
         *tokens = Arc::new(SessionTokenService::new(SealingKey::new(id, bytes)));
-        Ok(())
+        result
     }
 
     /// A fresh root access key (the record to store and its secret).

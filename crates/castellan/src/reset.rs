@@ -42,11 +42,12 @@ impl Iam {
         let Some(point) = &self.reset else {
             return Err(IamError::new("NotFound", 404, "test resets are not enabled"));
         };
-        // The key first: should the restore then fail, old sessions are refused and the state
-        // is as it was, which a retried reset mends.
-        self.rotate_session_key()?;
-        self.directory.restore(&point.checkpoint)?;
-        self.activity.clear();
-        Ok(())
+        // Should the restore fail, old sessions are refused all the same and the state is as
+        // it was, which a retried reset mends.
+        self.with_new_session_key(|| {
+            self.directory.restore(&point.checkpoint)?;
+            self.activity.clear();
+            Ok(())
+        })
     }
 }

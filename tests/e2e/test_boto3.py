@@ -1264,3 +1264,25 @@ def test_authorize_refuses_a_session_arn(pdp, account):
     ask = {"principal": f"arn:aws:sts::{account}:assumed-role/r/s", "action": "s3:GetObject", "resource": "*"}
     status, d = castellan_call.call("/v1/authorize", ask, pdp)
     assert (status, d["__type"]) == (400, "InvalidInput")
+
+
+@pytest.mark.parametrize("region,partition", [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")])
+def test_a_region_of_another_partition_sees_its_arns(region, partition, account):
+    def regional(service):
+        return boto3.client(service, endpoint_url=ENDPOINT, region_name=region, config=CONFIG)
+
+    iam, sts = regional("iam"), regional("sts")
+    assert sts.get_caller_identity()["Arn"] == f"arn:{partition}:iam::{account}:root"
+    user = name("partition")
+    assert iam.create_user(UserName=user)["User"]["Arn"] == f"arn:{partition}:iam::{account}:user/{user}"
+    managed = f"arn:{partition}:iam::aws:policy/ReadOnlyAccess"
+    iam.attach_user_policy(UserName=user, PolicyArn=managed)
+    attached = iam.list_attached_user_policies(UserName=user)["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [managed]
+    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
+                                                   "Resource": f"arn:{partition}:s3:::bucket/*"}]}
+    iam.put_user_policy(UserName=user, PolicyName="read", PolicyDocument=json.dumps(doc))
+    assert iam.get_user_policy(UserName=user, PolicyName="read")["PolicyDocument"] == doc
+    iam.detach_user_policy(UserName=user, PolicyArn=managed)
+    iam.delete_user_policy(UserName=user, PolicyName="read")
+    iam.delete_user(UserName=user)

@@ -27,6 +27,7 @@ mod iam_ops;
 mod iam_reports;
 mod org;
 mod params;
+mod partition;
 mod pdp;
 mod query;
 mod sts_ops;

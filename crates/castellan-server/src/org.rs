@@ -13,6 +13,7 @@ use castellan::{Caller, Iam, IamError};
 use serde_json::{Map, Value, json};
 
 use crate::Reply;
+use crate::partition::Partition;
 use crate::query::credential_scope;
 
 /// The `X-Amz-Target` prefix of Organizations' operations.
@@ -29,8 +30,9 @@ pub(crate) fn process(
     signing_clock: Option<&dyn Clock>,
 ) -> Reply {
     let action = request.first_header("x-amz-target").and_then(|t| t.strip_prefix(TARGET_PREFIX)).unwrap_or_default();
-    let result = run(iam, request, peer, action, signing_clock);
-    match result {
+    let partition = Partition::of_request(request);
+    let result = run(iam, request, peer, action, partition, signing_clock);
+    let mut reply = match result {
         Ok(value) => Reply {
             status: 200,
             content_type: CONTENT_TYPE,
@@ -40,7 +42,10 @@ pub(crate) fn process(
             error_code: None,
         },
         Err(e) => error_reply(action, &e),
-    }
+    };
+    // The partition of the region the request is signed for: its ARNs in, ours out.
+    reply.body = partition.localize(reply.body);
+    reply
 }
 
 /// An Organizations error: the exception's name in `__type`.
@@ -66,6 +71,7 @@ fn run(
     request: &SignedRequest,
     peer: SocketAddr,
     action: &str,
+    partition: Partition,
     signing_clock: Option<&dyn Clock>,
 ) -> Result<Value, IamError> {
     let Some((region, service)) = credential_scope(request) else {
@@ -101,6 +107,8 @@ fn run(
         }
         _ => Value::Object(Map::new()),
     };
+    let mut input = input;
+    partition.canonical_json(&mut input);
     let input = Input(input.as_object().cloned().unwrap_or_default());
     dispatch(iam, &caller, action, &input)
 }

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use castellan::IamError;
 use castellan::store::{PageRequest, Tag};
 
+use crate::partition::Partition;
 use crate::wire::form_decode;
 
 /// The most parameters one request may carry; more is `InvalidParameterValue`.
@@ -42,6 +43,15 @@ impl Params {
             }
         }
         Ok(Params { values })
+    }
+
+    /// Reads `partition`'s ARNs in every value as the one state's (see `partition`).
+    pub(crate) fn canonicalize(&mut self, partition: Partition) {
+        for value in self.values.values_mut() {
+            if let std::borrow::Cow::Owned(canonical) = partition.canonical(value) {
+                *value = canonical;
+            }
+        }
     }
 
     /// A parameter, if present.

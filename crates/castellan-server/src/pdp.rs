@@ -16,6 +16,7 @@ use castellan::{Access, Caller, Iam, IamError, Identity};
 use serde_json::{Map, Value, json};
 
 use crate::Reply;
+use crate::partition::Partition;
 use crate::query::credential_scope;
 
 /// The path of the decision endpoint.
@@ -147,16 +148,21 @@ pub(crate) fn authorize(
     signing_clock: Option<&dyn Clock>,
 ) -> Reply {
     const ACTION: &str = "Authorize";
-    match authorize_inner(iam, request, peer, signing_clock) {
+    // The partition of the region the question is signed for: its ARNs in, ours out.
+    let partition = Partition::of_request(request);
+    let mut answer = match authorize_inner(iam, request, peer, partition, signing_clock) {
         Ok(value) => reply(200, ACTION, &value, None),
         Err(e) => error_reply(ACTION, &e),
-    }
+    };
+    answer.body = partition.localize(answer.body);
+    answer
 }
 
 fn authorize_inner(
     iam: &Iam,
     request: &SignedRequest,
     peer: SocketAddr,
+    partition: Partition,
     signing_clock: Option<&dyn Clock>,
 ) -> Result<Value, IamError> {
     if request.method != "POST" {
@@ -167,7 +173,13 @@ fn authorize_inner(
     if !allowed.is_allowed() {
         return Err(IamError::access_denied(allowed.message));
     }
-    let input = body_object(request)?;
+    let mut input = body_object(request)?;
+    for (name, value) in input.iter_mut() {
+        // A signed request to verify is read as sent: its signature covers it.
+        if name != "request" {
+            partition.canonical_json(value);
+        }
+    }
     let question = Question::parse(&input)?;
     let by_arn = input.contains_key("principal");
     let caller = match (input.get("request"), input.get("principal")) {

@@ -9,6 +9,7 @@ use castellan::{Caller, Iam, IamError};
 
 use crate::Reply;
 use crate::params::Params;
+use crate::partition::Partition;
 use crate::wire::Xml;
 use crate::{iam_ops, sts_ops};
 
@@ -102,17 +103,22 @@ pub(crate) fn process(
     let form = crate::is_form(request);
     let sources: Vec<&str> = if form { vec![request.query.as_str(), &body] } else { vec![request.query.as_str()] };
     let scope = credential_scope(request);
-    let params = match Params::parse(&sources) {
+    // The partition of the region the request is signed for: its ARNs in, ours out.
+    let partition = scope.as_ref().map_or(Partition::Aws, |(region, _)| Partition::of_region(region));
+    let mut params = match Params::parse(&sources) {
         Ok(p) => p,
         Err(e) => return error_reply(scope_service(scope.as_ref(), None), "", &e, request_id),
     };
+    params.canonicalize(partition);
     let action = params.get("Action").unwrap_or_default().to_owned();
     let service = scope_service(scope.as_ref(), Some(&params));
     let result = run(iam, request, peer, &params, &action, scope.as_ref(), service, signing_clock);
-    match result {
+    let mut reply = match result {
         Ok(inner) => success_reply(service, &action, inner, request_id),
         Err(e) => error_reply(service, &action, &e, request_id),
-    }
+    };
+    reply.body = partition.localize(reply.body);
+    reply
 }
 
 /// The service a Query request is for: the credential scope's (`iam` or `sts`), else guessed

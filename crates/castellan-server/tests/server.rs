@@ -1088,3 +1088,60 @@ async fn organizations_policies_and_ous_are_managed() {
     assert_eq!(accounts["Accounts"].as_array().unwrap().len(), 1);
     h.stop().await;
 }
+
+/// `body` signed for `service` in `region` with `key`.
+async fn call_in(h: &Harness, region: &str, service: &str, body: &str, key: &(String, SecretString)) -> Reply {
+    let mut request = h.form(body);
+    sign(&mut request, &SigningParams::new(key.0.clone(), key.1.clone(), region, service, h.now()), None);
+    send(h.addr, &request).await
+}
+
+#[tokio::test]
+async fn requests_signed_for_another_partition_see_its_arns() {
+    let h = start().await;
+    let root = h.key.clone();
+    let me = call_in(&h, "cn-north-1", "sts", "Action=GetCallerIdentity&Version=2011-06-15", &root).await;
+    assert_eq!(me.field("Arn").as_deref(), Some("arn:aws-cn:iam::111122223333:root"), "{}", me.body);
+    for (region, partition) in
+        [("us-gov-west-1", "aws-us-gov"), ("us-iso-east-1", "aws-iso"), ("us-isob-east-1", "aws-iso-b")]
+    {
+        let me = call_in(&h, region, "sts", "Action=GetCallerIdentity&Version=2011-06-15", &root).await;
+        assert_eq!(me.field("Arn"), Some(format!("arn:{partition}:iam::111122223333:root")), "{region}");
+    }
+    let made = call_in(&h, "cn-north-1", "iam", "Action=CreateUser&UserName=alice&Version=2010-05-08", &root).await;
+    assert_eq!(made.field("Arn").as_deref(), Some("arn:aws-cn:iam::111122223333:user/alice"), "{}", made.body);
+    // A policy written with the partition's ARNs decides in its terms, and reads back as written.
+    let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws-cn:iam::111122223333:user/alice"}]}"#;
+    let put = format!(
+        "Action=PutUserPolicy&UserName=alice&PolicyName=self&PolicyDocument={}&Version=2010-05-08",
+        enc(policy)
+    );
+    assert_eq!(call_in(&h, "cn-north-1", "iam", &put, &root).await.status, 200);
+    let read = call_in(
+        &h,
+        "cn-north-1",
+        "iam",
+        "Action=GetUserPolicy&UserName=alice&PolicyName=self&Version=2010-05-08",
+        &root,
+    )
+    .await;
+    assert_eq!(pct_decode(&read.field("PolicyDocument").unwrap()), policy);
+    let key = call_in(&h, "cn-north-1", "iam", "Action=CreateAccessKey&UserName=alice&Version=2010-05-08", &root).await;
+    let alice = (key.field("AccessKeyId").unwrap(), SecretString::new(key.field("SecretAccessKey").unwrap()));
+    let own = call_in(&h, "cn-north-1", "iam", "Action=GetUser&UserName=alice&Version=2010-05-08", &alice).await;
+    assert_eq!(own.status, 200, "{}", own.body);
+    let other = call_in(&h, "cn-north-1", "iam", "Action=ListUsers&Version=2010-05-08", &alice).await;
+    assert_eq!(other.code().as_deref(), Some("AccessDenied"));
+    assert!(other.body.contains("User: arn:aws-cn:iam::111122223333:user/alice is not authorized"), "{}", other.body);
+    // AWS managed policies by the partition's ARN.
+    let attach = "Action=AttachUserPolicy&UserName=alice&PolicyArn=arn%3Aaws-cn%3Aiam%3A%3Aaws%3Apolicy%2FReadOnlyAccess&Version=2010-05-08";
+    assert_eq!(call_in(&h, "cn-north-1", "iam", attach, &root).await.status, 200);
+    let listed =
+        call_in(&h, "cn-north-1", "iam", "Action=ListAttachedUserPolicies&UserName=alice&Version=2010-05-08", &root)
+            .await;
+    assert_eq!(listed.field("PolicyArn").as_deref(), Some("arn:aws-cn:iam::aws:policy/ReadOnlyAccess"));
+    // The same user, asked about in the aws partition.
+    let plain = h.call("iam", "Action=GetUser&UserName=alice&Version=2010-05-08").await;
+    assert_eq!(plain.field("Arn").as_deref(), Some("arn:aws:iam::111122223333:user/alice"));
+    h.stop().await;
+}

@@ -358,3 +358,16 @@ fn a_data_directory_bootstrapped_otherwise_is_refused() {
     assert!(builder(&clock).data_dir(&dir).open().is_ok());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_bootstrap_file_of_another_directory_is_refused() {
+    let (one, two) = (temp_dir("foreign-one"), temp_dir("foreign-two"));
+    let clock = Arc::new(FixedClock::new(NOW));
+    drop(builder(&clock).data_dir(&one).account_id("111122223333").test_reset(true).open().unwrap());
+    drop(builder(&clock).data_dir(&two).account_id("444455556666").open().unwrap());
+    std::fs::copy(one.join(castellan::BOOTSTRAP_FILE), two.join(castellan::BOOTSTRAP_FILE)).unwrap();
+    let e = seeded(&clock, 5).data_dir(&two).test_reset(true).open().unwrap_err();
+    assert!(e.message().contains("111122223333") && e.message().contains("444455556666"), "{}", e.message());
+    // Without test resets the file is not read, and the directory opens.
+    assert!(seeded(&clock, 6).data_dir(&two).open().is_ok());
+}

@@ -413,6 +413,15 @@ impl Iam {
                          so its bootstrap state is unknown and test resets cannot be enabled"
                     ))
                 })?;
+                let primary = self.bootstrap_account();
+                if checkpoint.primary_account() != Some(primary.as_str()) {
+                    // A database made anew beside an old bootstrap file: resetting to that file
+                    // would bring back another directory's accounts.
+                    return Err(IamError::invalid_input(format!(
+                        "{BOOTSTRAP_FILE} holds the bootstrap state of account {}, but this data directory's                          bootstrap account is {primary}; test resets cannot be enabled",
+                        checkpoint.primary_account().unwrap_or("(none)")
+                    )));
+                }
                 self.reset = Some(crate::reset::ResetPoint::new(checkpoint));
             }
             return Ok(self);

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use castellan_org::Organizations;
 use serde::{Deserialize, Serialize};
 
-use crate::durable::failure;
+use crate::durable::{SCHEMA_VERSION, failure};
 use crate::error::StoreError;
 use crate::memory::State;
 
@@ -22,6 +22,10 @@ use crate::memory::State;
 /// [`Directory::restore`]: crate::Directory::restore
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Checkpoint {
+    /// The store schema its records are in ([`SCHEMA_VERSION`] when taken; 0 when a file
+    /// does not say): records of another version are refused rather than misread.
+    #[serde(default)]
+    pub(crate) schema_version: i64,
     /// Each account's records, by account id.
     pub(crate) accounts: BTreeMap<String, Vec<Record>>,
     /// The organizations' state.
@@ -40,6 +44,26 @@ impl std::fmt::Debug for Checkpoint {
 }
 
 impl Checkpoint {
+    /// The store schema version its records are in.
+    pub fn schema_version(&self) -> i64 {
+        self.schema_version
+    }
+
+    /// Refuses a checkpoint whose records are of another store schema than this one's.
+    pub fn check_version(&self) -> Result<(), StoreError> {
+        if self.schema_version == SCHEMA_VERSION {
+            Ok(())
+        } else {
+            Err(StoreError::new(
+                crate::error::ErrorCode::ServiceFailure,
+                format!(
+                    "The checkpoint's records are of store schema version {}, this Castellan's are of version {SCHEMA_VERSION}",
+                    self.schema_version
+                ),
+            ))
+        }
+    }
+
     /// The ids of the accounts it holds, in order.
     pub fn account_ids(&self) -> Vec<String> {
         self.accounts.keys().cloned().collect()
@@ -105,29 +129,40 @@ pub(crate) fn encode(state: &State) -> Result<Vec<Record>, StoreError> {
     Ok(out)
 }
 
+/// Adds one record of `account` (as the durable backend stores it: kind, key, JSON body) to its
+/// state. The one reading of records, for the data directory's loader and for checkpoints.
+pub(crate) fn insert_record(
+    state: &mut State,
+    account: &str,
+    kind: &str,
+    key: &str,
+    body: &str,
+) -> Result<(), StoreError> {
+    fn read<T: serde::de::DeserializeOwned>(account: &str, kind: &str, key: &str, body: &str) -> Result<T, StoreError> {
+        serde_json::from_str(body).map_err(|e| failure(&format!("corrupt {kind} record {key} of account {account}"), e))
+    }
+    let owned = key.to_owned();
+    match kind {
+        "account" => state.account = Some(read(account, kind, key, body)?),
+        "user" => drop(state.users.insert(owned, read(account, kind, key, body)?)),
+        "group" => drop(state.groups.insert(owned, read(account, kind, key, body)?)),
+        "role" => drop(state.roles.insert(owned, read(account, kind, key, body)?)),
+        "policy" => drop(state.policies.insert(owned, read(account, kind, key, body)?)),
+        "aws-policy" => drop(state.aws_usage.insert(owned, read(account, kind, key, body)?)),
+        "mfa" => drop(state.mfa.insert(owned, read(account, kind, key, body)?)),
+        "instance-profile" => drop(state.instance_profiles.insert(owned, read(account, kind, key, body)?)),
+        "oidc-provider" => drop(state.oidc.insert(owned, read(account, kind, key, body)?)),
+        "saml-provider" => drop(state.saml.insert(owned, read(account, kind, key, body)?)),
+        other => return Err(failure("unknown record kind", other)),
+    }
+    Ok(())
+}
+
 /// One account's state from its records (the inverse of [`encode`]).
 pub(crate) fn decode(account: &str, records: &[Record]) -> Result<State, StoreError> {
-    fn body<T: serde::de::DeserializeOwned>(account: &str, r: &Record) -> Result<T, StoreError> {
-        serde_json::from_str(&r.body).map_err(|e| {
-            failure(&format!("corrupt {} record {} of account {account} in a checkpoint", r.kind, r.key), e)
-        })
-    }
     let mut state = State::default();
     for r in records {
-        let key = r.key.clone();
-        match r.kind.as_str() {
-            "account" => state.account = Some(body(account, r)?),
-            "user" => drop(state.users.insert(key, body(account, r)?)),
-            "group" => drop(state.groups.insert(key, body(account, r)?)),
-            "role" => drop(state.roles.insert(key, body(account, r)?)),
-            "policy" => drop(state.policies.insert(key, body(account, r)?)),
-            "aws-policy" => drop(state.aws_usage.insert(key, body(account, r)?)),
-            "mfa" => drop(state.mfa.insert(key, body(account, r)?)),
-            "instance-profile" => drop(state.instance_profiles.insert(key, body(account, r)?)),
-            "oidc-provider" => drop(state.oidc.insert(key, body(account, r)?)),
-            "saml-provider" => drop(state.saml.insert(key, body(account, r)?)),
-            other => return Err(failure("unknown record kind in a checkpoint", other)),
-        }
+        insert_record(&mut state, account, &r.kind, &r.key, &r.body)?;
     }
     Ok(state)
 }

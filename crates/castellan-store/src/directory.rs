@@ -202,6 +202,7 @@ impl Directory {
             records.insert((*id).clone(), crate::checkpoint::encode(state)?);
         }
         Ok(Checkpoint {
+            schema_version: crate::durable::SCHEMA_VERSION,
             accounts: records,
             organizations: Organizations::clone(&self.organizations()),
             primary_account: self.primary_account(),
@@ -217,6 +218,7 @@ impl Directory {
     /// Writes wait while it runs; snapshots published afterwards have a higher generation than
     /// any before.
     pub fn restore(&self, checkpoint: &Checkpoint) -> Result<(), StoreError> {
+        checkpoint.check_version()?;
         let _writer = self.organizations_writer.lock().unwrap_or_else(PoisonError::into_inner);
         let mut accounts = self.accounts.write().unwrap_or_else(PoisonError::into_inner);
         let stores: Vec<(String, Arc<MemoryStore>)> =

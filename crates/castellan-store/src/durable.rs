@@ -304,19 +304,7 @@ fn load(conn: &Connection) -> Result<Loaded, StoreError> {
             continue;
         }
         let state = accounts.entry(account.clone()).or_default();
-        match k {
-            "account" => state.account = Some(decode(a, k, &key, b)?),
-            "user" => drop(state.users.insert(key.clone(), decode(a, k, &key, b)?)),
-            "group" => drop(state.groups.insert(key.clone(), decode(a, k, &key, b)?)),
-            "role" => drop(state.roles.insert(key.clone(), decode(a, k, &key, b)?)),
-            "policy" => drop(state.policies.insert(key.clone(), decode(a, k, &key, b)?)),
-            "aws-policy" => drop(state.aws_usage.insert(key.clone(), decode(a, k, &key, b)?)),
-            "mfa" => drop(state.mfa.insert(key.clone(), decode(a, k, &key, b)?)),
-            "instance-profile" => drop(state.instance_profiles.insert(key.clone(), decode(a, k, &key, b)?)),
-            "oidc-provider" => drop(state.oidc.insert(key.clone(), decode(a, k, &key, b)?)),
-            "saml-provider" => drop(state.saml.insert(key.clone(), decode(a, k, &key, b)?)),
-            other => return Err(failure("unknown record kind", other)),
-        }
+        crate::checkpoint::insert_record(state, a, k, &key, b)?;
     }
     Ok(Loaded { accounts, organizations, primary_account })
 }

@@ -180,3 +180,23 @@ fn lookups_never_miss_a_kept_key_during_a_restore() {
         assert_eq!(missed, 0, "{missed} of {} lookups missed the kept key or alias", found + missed);
     }
 }
+
+/// A checkpoint says which store schema its records are in; another version is refused, and a
+/// file that does not say is too.
+#[test]
+fn checkpoints_of_another_schema_version_are_refused() {
+    let mut rng = StdRng::seed_from_u64(31);
+    let directory = Directory::in_memory(clock(), StdRng::seed_from_u64(32));
+    let (checkpoint, _) = bootstrap(&directory, &mut rng);
+    assert_eq!(checkpoint.schema_version(), castellan_store::SCHEMA_VERSION);
+    let mut json: serde_json::Value = serde_json::to_value(&checkpoint).unwrap();
+    json["schema_version"] = serde_json::json!(castellan_store::SCHEMA_VERSION - 1);
+    let older: Checkpoint = serde_json::from_value(json.clone()).unwrap();
+    let e = directory.restore(&older).unwrap_err();
+    assert!(e.to_string().contains("schema version"), "{e}");
+    json.as_object_mut().unwrap().remove("schema_version");
+    let unsaid: Checkpoint = serde_json::from_value(json).unwrap();
+    assert!(directory.restore(&unsaid).is_err());
+    // The checkpoint itself still restores.
+    directory.restore(&checkpoint).unwrap();
+}

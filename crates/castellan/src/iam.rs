@@ -413,6 +413,7 @@ impl Iam {
                          so its bootstrap state is unknown and test resets cannot be enabled"
                     ))
                 })?;
+                checkpoint.check_version()?;
                 let primary = self.bootstrap_account();
                 if checkpoint.primary_account() != Some(primary.as_str()) {
                     // A database made anew beside an old bootstrap file: resetting to that file

@@ -30,7 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use castellan_credentials::sigv4::{Payload, Request, SigningKeyCache, SigningParams, sign};
+use castellan_credentials::sigv4::{Payload, Request, SigningKeyCache, SigningParams, sign, uri_encode};
 use castellan_credentials::{SecretString, UnixTime};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
@@ -275,7 +275,7 @@ async fn setup_castellan(address: SocketAddr, work: &Path) -> Calls {
             &root,
             &admin(&format!(
                 "Action=PutUserPolicy&UserName=bench-caller&PolicyName=bench&PolicyDocument={}",
-                encode(CALLER_POLICY)
+                uri_encode(CALLER_POLICY.as_bytes())
             )),
         )
         .await;
@@ -293,7 +293,7 @@ async fn setup_castellan(address: SocketAddr, work: &Path) -> Calls {
             &root,
             &admin(&format!(
                 "Action=PutUserPolicy&UserName=alice&PolicyName=read&PolicyDocument={}",
-                encode(SUBJECT_POLICY)
+                uri_encode(SUBJECT_POLICY.as_bytes())
             )),
         )
         .await;
@@ -367,19 +367,6 @@ fn element(xml: &str, name: &str) -> String {
         .and_then(|(_, rest)| rest.split_once(&close))
         .map(|(value, _)| value.to_owned())
         .unwrap_or_else(|| panic!("no <{name}> in {xml}"))
-}
-
-/// Percent-encodes a form value (RFC 3986 unreserved characters kept).
-fn encode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() * 3);
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// One keep-alive connection.

@@ -368,6 +368,7 @@ fn a_bootstrap_file_of_another_directory_is_refused() {
     std::fs::copy(one.join(castellan::BOOTSTRAP_FILE), two.join(castellan::BOOTSTRAP_FILE)).unwrap();
     let e = seeded(&clock, 5).data_dir(&two).test_reset(true).open().unwrap_err();
     assert!(e.message().contains("111122223333") && e.message().contains("444455556666"), "{}", e.message());
+    assert!(e.message().contains("data directory's bootstrap account is 444455556666"), "{}", e.message());
     // Without test resets the file is not read, and the directory opens.
     assert!(seeded(&clock, 6).data_dir(&two).open().is_ok());
 }

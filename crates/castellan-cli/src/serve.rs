@@ -16,13 +16,11 @@ use crate::{Outcome, ServeArgs};
 /// The data directory unless told otherwise.
 const DEFAULT_DATA_DIR: &str = "castellan-data";
 
-/// `--account-id`: 12 digits.
+/// `--account-id`: 12 digits, as `AccountId` reads them.
 pub(crate) fn parse_account_id(text: &str) -> Result<String, String> {
-    if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(text.to_owned())
-    } else {
-        Err(format!("`{text}` is not an AWS account id (12 digits)"))
-    }
+    castellan_policy::AccountId::parse(text)
+        .map(|id| id.as_str().to_owned())
+        .map_err(|_| format!("`{text}` is not an AWS account id (12 digits)"))
 }
 
 /// The address `castellan serve` listens on unless told otherwise: loopback, port 7680 (not

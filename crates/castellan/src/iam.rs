@@ -405,9 +405,11 @@ impl Iam {
             return Err(IamError::invalid_input("the number of bootstrap accounts must be at least 1"));
         }
         if !self.directory.account_ids().is_empty() {
-            self.check_bootstrapped(&wanted)?;
+            // Read once: both the checks and test resets use it.
+            let file = self.read_bootstrap_file()?;
+            self.check_bootstrapped(&wanted, file.as_ref())?;
             if test_reset {
-                let checkpoint = self.read_bootstrap_file()?.ok_or_else(|| {
+                let checkpoint = file.ok_or_else(|| {
                     IamError::invalid_input(format!(
                         "this data directory holds no {BOOTSTRAP_FILE} (it was bootstrapped by an earlier Castellan), \
                          so its bootstrap state is unknown and test resets cannot be enabled"
@@ -419,7 +421,8 @@ impl Iam {
                     // A database made anew beside an old bootstrap file: resetting to that file
                     // would bring back another directory's accounts.
                     return Err(IamError::invalid_input(format!(
-                        "{BOOTSTRAP_FILE} holds the bootstrap state of account {}, but this data directory's                          bootstrap account is {primary}; test resets cannot be enabled",
+                        "{BOOTSTRAP_FILE} holds the bootstrap state of account {}, but this data directory's \
+                         bootstrap account is {primary}; test resets cannot be enabled",
                         checkpoint.primary_account().unwrap_or("(none)")
                     )));
                 }
@@ -535,8 +538,9 @@ impl Iam {
         Ok((made.record, made.secret))
     }
 
-    /// Refuses a directory bootstrapped otherwise than `wanted` asks.
-    fn check_bootstrapped(&self, wanted: &Bootstrap) -> Result<(), IamError> {
+    /// Refuses a directory bootstrapped otherwise than `wanted` asks (`file`: its bootstrap
+    /// file, if it has one).
+    fn check_bootstrapped(&self, wanted: &Bootstrap, file: Option<&Checkpoint>) -> Result<(), IamError> {
         let primary = self.bootstrap_account();
         if let Some(id) = &wanted.account_id
             && *id != primary
@@ -559,7 +563,7 @@ impl Iam {
             }
         }
         if let Some(n) = wanted.accounts
-            && let Some(checkpoint) = self.read_bootstrap_file()?
+            && let Some(checkpoint) = file
         {
             let had = checkpoint.account_ids().len();
             if usize::try_from(n).ok() != Some(had) {
